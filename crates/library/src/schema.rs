@@ -1,0 +1,130 @@
+//! Database schema: connection settings and the ordered list of migrations.
+//!
+//! `PRAGMA user_version` holds the number of migrations applied. `open` runs the missing ones
+//! in order, each in its own transaction together with the version bump, so a crash leaves the
+//! database at a clean version. Never edit a released migration: append a new one.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::error::{LibraryError, Result};
+
+/// Migration `i` brings the schema from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // v1: the core catalogue.
+    "
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE artists (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        track_count INTEGER NOT NULL DEFAULT 0,
+        album_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE albums (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        artist TEXT,
+        artist_id INTEGER REFERENCES artists(id) ON DELETE SET NULL,
+        year INTEGER,
+        track_count INTEGER NOT NULL,
+        duration REAL NOT NULL,
+        artwork_track_id INTEGER
+    );
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        path BLOB NOT NULL UNIQUE,
+        dir BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        content_hash INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        title TEXT NOT NULL,
+        artist TEXT,
+        album TEXT,
+        album_artist TEXT,
+        track_number INTEGER,
+        disc_number INTEGER,
+        year INTEGER,
+        genre TEXT,
+        duration REAL NOT NULL,
+        sample_rate INTEGER,
+        channels INTEGER,
+        bit_depth INTEGER,
+        artwork_kind INTEGER NOT NULL,
+        artwork_path BLOB,
+        search TEXT NOT NULL,
+        album_id INTEGER REFERENCES albums(id) ON DELETE SET NULL,
+        artist_id INTEGER REFERENCES artists(id) ON DELETE SET NULL
+    );
+    CREATE INDEX tracks_album ON tracks(album_id, disc_number, track_number);
+    CREATE INDEX tracks_artist ON tracks(artist_id);
+    CREATE INDEX albums_artist ON albums(artist_id);
+    ",
+    // v2: ReplayGain, track profiles and the unreadable-files list. Rows scanned before v2 have
+    // no ReplayGain values: their mtime is reset so the next scan re-reads them (in place, ids
+    // kept).
+    "
+    ALTER TABLE tracks ADD COLUMN rg_track_gain REAL;
+    ALTER TABLE tracks ADD COLUMN rg_track_peak REAL;
+    ALTER TABLE tracks ADD COLUMN rg_album_gain REAL;
+    ALTER TABLE tracks ADD COLUMN rg_album_peak REAL;
+    UPDATE tracks SET mtime_ns = -1;
+    CREATE TABLE profiles (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        content_hash INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE unreadable (
+        path BLOB PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    );
+    ",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Per-connection settings (WAL is persistent, the rest is not).
+pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -8000;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
+/// Applies the migrations from the database's version up to `target`.
+pub(crate) fn migrate_to(conn: &mut Connection, path: &Path, target: u32) -> Result<()> {
+    let found = user_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(LibraryError::SchemaTooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for version in found..target.min(SCHEMA_VERSION) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(MIGRATIONS[version as usize])?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

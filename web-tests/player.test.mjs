@@ -1,0 +1,264 @@
+// Audio tests of the player against the real server: what the engine outputs is recorded with an
+// AudioWorklet tap and compared sample by sample with the server's own decoded chunks.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openPlayer, playAlbum, setEnhancement } from './lib/harness.mjs';
+import { toneSource, TRACK_SECONDS, CHUNK_SECONDS } from './lib/fixtures.mjs';
+
+const SCREENSHOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../docs/screenshot.png');
+let h;
+let page;
+let ids; // track ids of the album, in order
+
+/** Seeks to `from`, records `dur` seconds of output, compares with the original reference. */
+/** fresh: reload the track at `from` (empty chunk window, the next chunk comes through the
+ *  normal look-ahead) instead of seeking (which reuses a chunk already decoded). */
+function measureOriginal(from, dur, trackIds, fresh = false) {
+  return page.evaluate(async ({ from, dur, trackIds, fresh }) => {
+    const e = T.engine();
+    await T.tap();
+    if (fresh) await e.load(trackIds[0], { at: from });
+    else await e.seek(from);
+    await T.sleep(80); // past the seek's fade-in
+    T.start();
+    await T.sleep(dur * 1000);
+    const { frame0, x, holes } = T.stop();
+    const ref = T.concat(...(await Promise.all(trackIds.map((id) => T.reference(id, 'original')))));
+    const s = e.stats.lastSeek;
+    const guess = s.sample + (frame0 - s.frame);
+    const L = T.align(x, ref, guess, 4800);
+    if (L === null) return { L, guess, holes };
+    let audible = 0;
+    for (const v of x) if (Math.abs(v) > 1e-3) audible++;
+    return { L, guess, holes, startSample: L, endSample: L + x.length, audible, n: x.length, cmp: T.compare(x, ref, L, 0, x.length) };
+  }, { from, dur, trackIds, fresh });
+}
+
+describe('player audio (real server, headless chromium)', { timeout: 240_000 }, () => {
+  before(async () => {
+    h = await openPlayer();
+    page = h.page;
+    await setEnhancement(page, { enabled: false, preset: 'adaptive', intensity: 1 });
+    await playAlbum(page);
+    ids = await page.evaluate(() => window.auralis.state.queue.map((t) => t.id));
+  });
+  after(async () => { await h?.close(); });
+
+  it('the server\'s original chunks are bit-exact with the source signal', async () => {
+    const r = await page.evaluate(async ({ id, src }) => {
+      const tone = eval(src);
+      const ref = await T.reference(id, 'original');
+      let bad = 0; let max = 0;
+      for (let i = 0; i < ref.length; i++) {
+        const q = Math.max(-32768, Math.min(32767, Math.round(tone(i / 48000) * 32767)));
+        const want = q > 0 ? q / 32767 : q / 32768; // Chromium scales int16 asymmetrically
+        const e = Math.abs(ref[i] - want);
+        if (e > 1e-7) bad++;
+        if (e > max) max = e;
+      }
+      return { n: ref.length, bad, max };
+    }, { id: ids[0], src: toneSource });
+    assert.equal(r.n, TRACK_SECONDS * 48000);
+    assert.equal(r.bad, 0, `max error ${r.max}`);
+  });
+
+  it('plays and advances in real time at the stream sample rate', async () => {
+    const r = await page.evaluate(async () => {
+      const e = T.engine();
+      const p0 = e.position; const t0 = performance.now();
+      await T.sleep(700);
+      return { adv: e.position - p0, wall: (performance.now() - t0) / 1000, sr: e.ctx.sampleRate, state: e.ctx.state, title: document.querySelector('#np-title').textContent };
+    });
+    assert.equal(r.sr, 48000);
+    assert.equal(r.state, 'running');
+    assert.ok(Math.abs(r.adv - r.wall) < 0.2, `advanced ${r.adv}s in ${r.wall}s`);
+    assert.equal(r.title, 'First Movement');
+    assert.equal(await page.isHidden('#buffering'), true, 'buffering shown while playing');
+    assert.equal(await page.getAttribute('#play', 'aria-label'), 'Pause');
+  });
+
+  for (let j = CHUNK_SECONDS; j < TRACK_SECONDS; j += CHUNK_SECONDS) {
+    const fresh = j % (2 * CHUNK_SECONDS) === 0;
+    it(`chunk join at ${j}s is sample-exact (original variant, ${fresh ? 'look-ahead' : 'after a seek'})`, async () => {
+      const r = await measureOriginal(j - 0.5, 1.0, [ids[0]], fresh);
+      assert.notEqual(r.L, null, `could not align the recording (guess ${r.guess})`);
+      assert.equal(r.holes, 0, 'the recorder lost blocks');
+      assert.ok(r.startSample < j * 48000 && r.endSample > j * 48000 + 4800, `recording ${r.startSample}..${r.endSample} misses the join`);
+      assert.ok(r.audible > r.n * 0.9, `only ${r.audible}/${r.n} samples audible (gap?)`);
+      assert.equal(r.cmp.bad, 0, `${r.cmp.bad} samples differ, first at ${r.cmp.first}, max ${r.cmp.max}`);
+    });
+  }
+
+  it('the join from track 1 to track 2 is gapless and sample-exact', async () => {
+    const r = await measureOriginal(TRACK_SECONDS - 0.6, 1.2, [ids[0], ids[1]]);
+    assert.notEqual(r.L, null, 'could not align the recording');
+    assert.ok(r.startSample < TRACK_SECONDS * 48000 && r.endSample > TRACK_SECONDS * 48000 + 4800, `recording ${r.startSample}..${r.endSample} misses the join`);
+    assert.equal(r.cmp.bad, 0, `${r.cmp.bad} samples differ, first at ${r.cmp.first}, max ${r.cmp.max}`);
+    await page.waitForFunction((id) => window.auralis.engine.trackId === id, ids[1]);
+    assert.equal(await page.textContent('#np-title'), 'Second Movement');
+  });
+
+  it('the enhancement toggle switches variant within 50 ms, with a short ramp and no gap', async () => {
+    const r = await page.evaluate(async () => {
+      const e = T.engine();
+      const id = e.trackId;
+      await T.tap();
+      const preset = e.enh.preset;
+      const [O, P] = await Promise.all([T.reference(id, 'original'), T.reference(id, 'processed', preset)]);
+      await e.seek(7);
+      await T.waitFor(() => e.slots.length && e.slots.every((s) => s.buf.processed && s.preset === preset && !s.src.processed?.stand_in), 20000, 'processed chunks');
+      await T.sleep(100);
+      T.start();
+      await T.sleep(300);
+      const clicks = [];
+      for (let c = 0; c < 2; c++) {
+        clicks.push(e.ctx.currentTime * e.ctx.sampleRate);
+        document.querySelector('#enh-toggle').click();
+        await T.sleep(400);
+      }
+      const { frame0, x } = T.stop();
+      const s = e.stats.lastSeek;
+      const L = T.align(x, O, s.sample + (frame0 - s.frame), 4800);
+      // walk the recording: O ... ramp ... P ... ramp ... O
+      const tol = 1e-6;
+      const eq = (i, R) => Math.abs(x[i] - R[i + L]) <= tol;
+      const runOf = (i, R, n = 240) => { for (let k = i; k < i + n; k++) if (!eq(k, R)) return false; return true; };
+      const phases = [];
+      let i = 0;
+      let hull = 0;
+      for (const [from, to] of [[O, P], [P, O]]) {
+        const a = i; while (i < x.length && eq(i, from)) i++;
+        const s1 = i; while (i < x.length && !runOf(i, to)) {
+          const lo = Math.min(from[i + L], to[i + L]) - tol; const hi = Math.max(from[i + L], to[i + L]) + tol;
+          if (x[i] < lo || x[i] > hi) hull++;
+          i++;
+        }
+        phases.push({ start: a, switchAt: s1, settled: i });
+      }
+      const rest = T.compare(x, O, L, i, x.length);
+      const sr = e.ctx.sampleRate;
+      return {
+        L, hull, rest, n: x.length,
+        latency: phases.map((p, k) => (frame0 + p.switchAt - clicks[k]) / sr),
+        ramp: phases.map((p) => (p.settled - p.switchAt) / sr),
+        dwell: (phases[1].switchAt - phases[0].settled) / sr,
+      };
+    });
+    assert.notEqual(r.L, null, 'could not align the recording');
+    for (const l of r.latency) assert.ok(l >= -0.001 && l < 0.05, `switch heard ${(l * 1000).toFixed(1)} ms after the click`);
+    for (const d of r.ramp) assert.ok(d < 0.02, `ramp took ${(d * 1000).toFixed(1)} ms`);
+    assert.ok(r.dwell > 0.3, `processed variant heard for only ${r.dwell}s`);
+    assert.equal(r.hull, 0, 'samples outside the original/processed envelope during the ramp (gap or click)');
+    assert.equal(r.rest.bad, 0, 'after toggling back the output is not the original');
+  });
+
+  it('intensity 0.5 plays 0.5*original + 0.5*processed', async () => {
+    await setEnhancement(page, { enabled: true, intensity: 0.5 });
+    const r = await page.evaluate(async () => {
+      const e = T.engine();
+      const id = e.trackId;
+      const [O, P] = await Promise.all([T.reference(id, 'original'), T.reference(id, 'processed', e.enh.preset)]);
+      const M = new Float32Array(O.length);
+      for (let i = 0; i < O.length; i++) M[i] = 0.5 * O[i] + 0.5 * P[i];
+      await T.sleep(50);
+      T.start(); await T.sleep(400);
+      const { frame0, x } = T.stop();
+      const s = e.stats.lastSeek;
+      const L = T.align(x, M, s.sample + (frame0 - s.frame), 48000);
+      return { L, cmp: L === null ? null : T.compare(x, M, L, 0, x.length, 1e-6) };
+    });
+    await setEnhancement(page, { intensity: 1 });
+    assert.notEqual(r.L, null, 'the output is not the 50/50 mix anywhere');
+    assert.equal(r.cmp.bad, 0, `${r.cmp.bad} samples off the mix, max ${r.cmp.max}`);
+  });
+
+  it('a new preset is spliced in when its chunk arrives, without a gap', async () => {
+    const r = await page.evaluate(async () => {
+      const e = T.engine();
+      const id = e.trackId;
+      const [A, W] = await Promise.all([T.reference(id, 'processed', e.enh.preset), T.reference(id, 'processed', 'warm')]);
+      await e.seek(12);
+      await T.sleep(100);
+      T.start();
+      await T.sleep(100);
+      const sel = document.querySelector('#preset');
+      sel.value = 'warm';
+      sel.dispatchEvent(new Event('change', { bubbles: true }));
+      const t0 = performance.now();
+      await T.waitFor(() => e.slots.length && e.slots[0].preset === 'warm', 30000, 'warm chunk');
+      const arrived = (performance.now() - t0) / 1000;
+      await T.sleep(200);
+      const { frame0, x } = T.stop();
+      const s = e.stats.lastSeek;
+      const L = T.align(x, A, s.sample + (frame0 - s.frame), 4800);
+      if (L === null) return { L };
+      let hull = 0;
+      for (let i = 0; i < x.length; i++) {
+        const lo = Math.min(A[i + L], W[i + L]) - 1e-6; const hi = Math.max(A[i + L], W[i + L]) + 1e-6;
+        if (x[i] < lo || x[i] > hi) hull++;
+      }
+      const tail = T.compare(x, W, L, x.length - 4800, x.length);
+      const differ = T.compare(A, W, 0, 12 * 48000, 13 * 48000, 1e-4).bad;
+      return { L, hull, tail, arrived, differ };
+    });
+    assert.notEqual(r.L, null, 'could not align the recording');
+    assert.ok(r.differ > 0, 'the warm and adaptive presets gave identical chunks: nothing to test');
+    assert.equal(r.hull, 0, 'samples outside the adaptive/warm envelope (gap or click at the splice)');
+    assert.equal(r.tail.bad, 0, 'the warm preset is not what plays after its chunk arrived');
+  });
+
+  it('a seek lands on the exact sample', async () => {
+    await setEnhancement(page, { enabled: false, preset: 'adaptive' });
+    const target = 17.3456;
+    const r = await page.evaluate(async (target) => {
+      const e = T.engine();
+      const O = await T.reference(e.trackId, 'original');
+      T.start();
+      await T.sleep(100);
+      const t0 = performance.now();
+      await e.seek(target);
+      const latency = performance.now() - t0;
+      await T.sleep(300);
+      const { frame0, x } = T.stop();
+      const s = e.stats.lastSeek;
+      const idx = s.frame - frame0;
+      const fade = Math.ceil(0.004 * 48000) + 1;
+      return {
+        sample: s.sample, latency,
+        after: T.compare(x, O, s.sample - idx, idx + fade, x.length),
+        lag: T.align(x, O, s.sample - idx, 100, idx + fade),
+        expectedLag: s.sample - idx,
+      };
+    }, target);
+    assert.equal(r.sample, Math.round(target * 48000));
+    assert.equal(r.lag, r.expectedLag);
+    assert.equal(r.after.bad, 0, `${r.after.bad} samples differ after the seek`);
+    assert.ok(r.latency < 1000, `seek took ${r.latency} ms`);
+  });
+
+  it('keeps at most the current and the next chunk decoded', async () => {
+    const r = await page.evaluate(() => window.auralis.engine.stats.maxDecoded);
+    assert.ok(r >= 1 && r <= 2, `max decoded chunks ${r}`);
+  });
+
+  it('the cache indicator reaches 100% for the playing track', async () => {
+    await page.waitForSelector('#cache.full', { timeout: 90_000 });
+    assert.match(await page.textContent('#cache'), /Cached/);
+    const pct = await page.getAttribute('#cache', 'data-percent');
+    assert.equal(pct, '100');
+  });
+
+  it('sets Media Session metadata and takes a screenshot', async () => {
+    const title = await page.evaluate(() => navigator.mediaSession.metadata?.title);
+    assert.equal(title, 'Second Movement');
+    await setEnhancement(page, { enabled: true, preset: 'warm', intensity: 0.8 });
+    await page.evaluate(() => window.auralis.engine.seek(12.3));
+    await page.goto(page.url().replace(/#.*$/, '') + '#/album/' + (await page.evaluate(() => window.auralis.state.queue[0].album_id)));
+    await page.waitForSelector('table.tracks');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: SCREENSHOT });
+    assert.deepEqual(h.errors.filter((e) => !/favicon/.test(e)), []);
+  });
+});
