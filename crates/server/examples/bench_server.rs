@@ -1,0 +1,401 @@
+//! Server benchmark: resident memory of the release server (empty library, after a scan, after
+//! two tracks fully cached, across rescans, after a load run) and response latency with 50
+//! concurrent clients over loopback (cached chunks, small JSON).
+//!
+//! Run through `scripts/bench-server.sh`, or:
+//! `cargo run --release -p auralis-server --example bench_server -- --bin target/release/auralis`
+//!
+//! Options: `--bin PATH` (the auralis binary), `--clients N` (50), `--seconds S` (10 per load
+//! phase), `--synthetic-seconds S` (length of the two synthetic tracks, 180).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+struct Args {
+    bin: PathBuf,
+    clients: usize,
+    seconds: f64,
+    synthetic_seconds: f64,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        bin: PathBuf::from("target/release/auralis"),
+        clients: 50,
+        seconds: 10.0,
+        synthetic_seconds: 180.0,
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let v = argv.get(i + 1).cloned().unwrap_or_default();
+        match argv[i].as_str() {
+            "--bin" => a.bin = PathBuf::from(v),
+            "--clients" => a.clients = v.parse().expect("--clients N"),
+            "--seconds" => a.seconds = v.parse().expect("--seconds S"),
+            "--synthetic-seconds" => {
+                a.synthetic_seconds = v.parse().expect("--synthetic-seconds S")
+            }
+            other => panic!("unknown option {other}"),
+        }
+        i += 2;
+    }
+    a
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+struct ServerProc {
+    child: Child,
+    base: String,
+}
+
+impl ServerProc {
+    fn start(bin: &Path, music: &Path, data: &Path, log: &Path) -> ServerProc {
+        let port = free_port();
+        let log = std::fs::File::create(log).unwrap();
+        let child = Command::new(bin)
+            .arg("serve")
+            .arg(music)
+            .arg("--data-dir")
+            .arg(data)
+            .arg("--addr")
+            .arg(format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("cannot start the server binary");
+        ServerProc {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stop(mut self) {
+        // SIGINT: the server shuts down gracefully.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGINT);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..600 {
+        if let Ok(r) = client.get(format!("{base}/api/health")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not come up");
+}
+
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+async fn wait_scan_idle(client: &reqwest::Client, base: &str) -> Value {
+    for _ in 0..6000 {
+        let s = get_json(client, &format!("{base}/api/library/scan")).await;
+        if s["running"] == false && s["last_report"] != Value::Null {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("scan did not finish");
+}
+
+async fn play_until_cached(client: &reqwest::Client, base: &str, id: i64) -> f64 {
+    let started = Instant::now();
+    let r = client
+        .post(format!("{base}/api/player/position"))
+        .json(&json!({"track_id": id, "position_s": 0.0, "next_track_id": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    for _ in 0..60000 {
+        let s = get_json(client, &format!("{base}/api/cache/track/{id}")).await;
+        if s["fully_cached"] == true {
+            return started.elapsed().as_secs_f64();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("track {id} never fully cached");
+}
+
+fn write_wav(path: &Path, seconds: f64, seed: u32) {
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let mut x = seed.max(1);
+    let n = (seconds * 44100.0) as u64;
+    for i in 0..n {
+        let t = i as f64 / 44100.0;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let noise = (x as f64 / u32::MAX as f64 - 0.5) * 0.05;
+        let env = 0.5 + 0.5 * (2.0 * std::f64::consts::PI * 0.5 * t).sin();
+        let l = 0.25 * env * (2.0 * std::f64::consts::PI * 220.0 * t).sin() + noise;
+        let r = 0.25 * env * (2.0 * std::f64::consts::PI * 330.0 * t).sin() + noise;
+        w.write_sample((l * 32767.0) as i16).unwrap();
+        w.write_sample((r * 32767.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    fn pct(&mut self, p: f64) -> Duration {
+        self.0.sort();
+        let i = ((self.0.len() as f64 - 1.0) * p).round() as usize;
+        self.0[i]
+    }
+    fn line(&mut self, what: &str, seconds: f64) -> String {
+        let n = self.0.len();
+        format!(
+            "{what}: {n} requests in {seconds:.0} s ({:.0}/s): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            n as f64 / seconds,
+            self.pct(0.5).as_secs_f64() * 1e3,
+            self.pct(0.9).as_secs_f64() * 1e3,
+            self.pct(0.99).as_secs_f64() * 1e3,
+            self.pct(1.0).as_secs_f64() * 1e3,
+        )
+    }
+}
+
+/// `clients` tasks, each with its own keep-alive connection, requesting `urls` round-robin for
+/// `seconds`; `pause` between requests (zero: closed loop).
+async fn load(urls: Vec<String>, clients: usize, seconds: f64, pause: Duration) -> Latencies {
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let urls = urls.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
+            let mut out = Vec::new();
+            let mut i = c;
+            while Instant::now() < deadline {
+                let url = &urls[i % urls.len()];
+                i += 1;
+                let t = Instant::now();
+                let resp = client.get(url).send().await.expect("request failed");
+                assert!(resp.status().is_success(), "{url}: {}", resp.status());
+                let _ = resp.bytes().await.expect("body failed");
+                out.push(t.elapsed());
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
+            }
+            out
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    Latencies(all)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = parse_args();
+    let bin = args.bin.canonicalize().expect("--bin: no such binary");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    let tmp = tempfile::tempdir().unwrap();
+    let music = tmp.path().join("music");
+    let data = tmp.path().join("data");
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&music).unwrap();
+    std::fs::create_dir_all(&empty).unwrap();
+    let client = reqwest::Client::new();
+    let mut report = Vec::new();
+
+    // 1. Empty library.
+    let server = ServerProc::start(
+        &bin,
+        &empty,
+        &tmp.path().join("data-empty"),
+        &tmp.path().join("empty.log"),
+    );
+    wait_ready(&client, &server.base).await;
+    wait_scan_idle(&client, &server.base).await;
+    report.push(format!(
+        "RSS at start, empty library: {}",
+        mib(rss_kib(server.pid()))
+    ));
+    server.stop();
+
+    // 2. A library: two synthetic tracks plus the real fixtures.
+    write_wav(&music.join("long-a.wav"), args.synthetic_seconds, 1);
+    write_wav(&music.join("long-b.wav"), args.synthetic_seconds, 2);
+    for e in std::fs::read_dir(&fixtures).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with("drascula") {
+            std::fs::copy(e.path(), music.join(&name)).unwrap();
+        }
+    }
+    let server = ServerProc::start(&bin, &music, &data, &tmp.path().join("server.log"));
+    let base = server.base.clone();
+    wait_ready(&client, &base).await;
+    let scan = wait_scan_idle(&client, &base).await;
+    report.push(format!(
+        "RSS after scan + analysis of {} tracks: {}",
+        scan["last_report"]["added"],
+        mib(rss_kib(server.pid()))
+    ));
+    let tracks = get_json(&client, &format!("{base}/api/tracks?limit=1000")).await;
+    let id_of = |title: &str| {
+        tracks["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["title"] == title)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (a, b) = (id_of("long-a"), id_of("long-b"));
+    let ta = play_until_cached(&client, &base, a).await;
+    let tb = play_until_cached(&client, &base, b).await;
+    report.push(format!(
+        "Two {:.0}-s tracks fully cached (both variants) in {ta:.1} s and {tb:.1} s; RSS {}",
+        args.synthetic_seconds,
+        mib(rss_kib(server.pid()))
+    ));
+
+    // 3. Rescans.
+    let mut rss = Vec::new();
+    for _ in 0..5 {
+        client
+            .post(format!("{base}/api/library/scan"))
+            .send()
+            .await
+            .unwrap();
+        wait_scan_idle(&client, &base).await;
+        rss.push(mib(rss_kib(server.pid())));
+    }
+    report.push(format!("RSS after each of 5 rescans: {}", rss.join(", ")));
+
+    // 4. Load: cached chunks of track b (the playing one: current chunks in tier 1, the rest
+    //    in tier 2), closed loop; then paced like players; then small JSON.
+    let meta = get_json(&client, &format!("{base}/api/stream/{b}/metadata")).await;
+    let chunks = meta["total_chunks"].as_u64().unwrap();
+    let chunk_urls: Vec<String> = (0..chunks)
+        .flat_map(|n| {
+            let base = base.clone();
+            ["original", "processed"]
+                .into_iter()
+                .map(move |v| format!("{base}/api/stream/{b}/chunk/{n}?variant={v}"))
+        })
+        .collect();
+    let sample = client.get(&chunk_urls[2]).send().await.unwrap();
+    let tier = sample.headers()["x-cache-tier"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let size = sample.bytes().await.unwrap().len();
+    report.push(format!(
+        "Chunk size ~{} KiB (10 s, 16-bit FLAC), sample tier {tier}",
+        size / 1024
+    ));
+    let hot_urls: Vec<String> = chunk_urls[..4].to_vec();
+    let mut l = load(hot_urls, args.clients, args.seconds, Duration::ZERO).await;
+    report.push(l.line(
+        &format!("{} clients, closed loop, tier-1 chunks", args.clients),
+        args.seconds,
+    ));
+    let mut l = load(
+        chunk_urls.clone(),
+        args.clients,
+        args.seconds,
+        Duration::ZERO,
+    )
+    .await;
+    report.push(l.line(
+        &format!(
+            "{} clients, closed loop, all chunks (tier 1 + tier 2)",
+            args.clients
+        ),
+        args.seconds,
+    ));
+    let mut l = load(
+        chunk_urls,
+        args.clients,
+        args.seconds,
+        Duration::from_millis(100),
+    )
+    .await;
+    report.push(l.line(
+        &format!(
+            "{} clients, one chunk per 100 ms each, all chunks",
+            args.clients
+        ),
+        args.seconds,
+    ));
+    let json_urls = vec![
+        format!("{base}/api/health"),
+        format!("{base}/api/enhancement"),
+        format!("{base}/api/cache/stats"),
+        format!("{base}/api/tracks/{a}"),
+        format!("{base}/api/library/scan"),
+    ];
+    let mut l = load(json_urls, args.clients, args.seconds, Duration::ZERO).await;
+    report.push(l.line(
+        &format!("{} clients, closed loop, small JSON", args.clients),
+        args.seconds,
+    ));
+    report.push(format!(
+        "RSS after the load runs: {}",
+        mib(rss_kib(server.pid()))
+    ));
+    let stats = get_json(&client, &format!("{base}/api/cache/stats")).await;
+    report.push(format!(
+        "Cache: requests {}, tier1 hits {}, tier2 hits {}, misses {}",
+        stats["requests"], stats["tier1"]["hits"], stats["tier2"]["hits"], stats["misses"]
+    ));
+    server.stop();
+
+    println!(
+        "auralis server benchmark ({} clients, {} s per load phase)",
+        args.clients, args.seconds
+    );
+    for line in report {
+        println!("  {line}");
+    }
+}

@@ -1,0 +1,261 @@
+//! The background scan: tags first (`Library::scan`), then the analysis of every track that has
+//! no profile yet. One job at a time, on its own low-priority thread, so it never competes
+//! with playback for the async runtime; progress is published on the event bus.
+//!
+//! Profiles follow one rule (see `renderer`): a track keeps the first profile stored for its
+//! file version. The analysis stores a full profile only if playback has not stored a fast one
+//! meanwhile, so the audio of a cached chunk can never change under its key.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use auralis_library::{Library, ScanProgress, ScanReport};
+use parking_lot::Mutex;
+
+use super::events::{Event, EventBus};
+use super::renderer::AudioRenderer;
+
+/// How often scan progress is published while a scan runs.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// Where the background job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Idle,
+    Scanning,
+    Analysing,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Scanning => "scanning",
+            Phase::Analysing => "analysing",
+        }
+    }
+}
+
+/// A snapshot of the job for the API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanStatus {
+    pub running: bool,
+    pub phase: Phase,
+    pub seen: u64,
+    pub processed: u64,
+    pub total: Option<u64>,
+    pub last_report: Option<ScanReport>,
+    /// Why the last scan failed, if it did.
+    pub error: Option<String>,
+}
+
+struct State {
+    phase: Phase,
+    last_report: Option<ScanReport>,
+    last_error: Option<String>,
+}
+
+pub struct Scanner {
+    library: Arc<Library>,
+    renderer: Arc<AudioRenderer>,
+    events: EventBus,
+    music_dir: std::path::PathBuf,
+    progress: Arc<ScanProgress>,
+    state: Mutex<State>,
+    analysed: AtomicU64,
+    to_analyse: AtomicU64,
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Scanner {
+    pub fn new(
+        library: Arc<Library>,
+        renderer: Arc<AudioRenderer>,
+        events: EventBus,
+        music_dir: std::path::PathBuf,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            library,
+            renderer,
+            events,
+            music_dir,
+            progress: ScanProgress::new(),
+            state: Mutex::new(State {
+                phase: Phase::Idle,
+                last_report: None,
+                last_error: None,
+            }),
+            analysed: AtomicU64::new(0),
+            to_analyse: AtomicU64::new(0),
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: Mutex::new(None),
+        })
+    }
+
+    pub fn status(&self) -> ScanStatus {
+        let state = self.state.lock();
+        let (seen, processed, total) = match state.phase {
+            Phase::Analysing => {
+                let total = self.to_analyse.load(Ordering::Relaxed);
+                (total, self.analysed.load(Ordering::Relaxed), Some(total))
+            }
+            _ => {
+                let p = self.progress.snapshot();
+                (p.files_seen, p.processed, p.total)
+            }
+        };
+        ScanStatus {
+            running: state.phase != Phase::Idle,
+            phase: state.phase,
+            seen,
+            processed,
+            total,
+            last_report: state.last_report.clone(),
+            error: state.last_error.clone(),
+        }
+    }
+
+    /// Starts a scan + analysis job unless one is running; returns the status either way.
+    pub fn start(self: &Arc<Self>) -> ScanStatus {
+        {
+            let mut state = self.state.lock();
+            if state.phase != Phase::Idle {
+                drop(state);
+                return self.status();
+            }
+            state.phase = Phase::Scanning;
+        }
+        let me = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("auralis-scan".into())
+            .spawn(move || me.run());
+        match spawned {
+            Ok(handle) => {
+                let mut slot = self.thread.lock();
+                // The previous job has ended (phase was idle); reap it.
+                if let Some(old) = slot.replace(handle) {
+                    let _ = old.join();
+                }
+            }
+            Err(e) => {
+                let mut state = self.state.lock();
+                state.phase = Phase::Idle;
+                state.last_error = Some(format!("cannot start the scan thread: {e}"));
+            }
+        }
+        let status = self.status();
+        self.events.publish(Event::Scan(status.clone()));
+        status
+    }
+
+    /// Asks the job to stop at the next track and waits for it.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let handle = self.thread.lock().take();
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+
+    fn publish(&self) {
+        self.events.publish(Event::Scan(self.status()));
+    }
+
+    fn run(self: Arc<Self>) {
+        lower_thread_priority();
+        let scan = {
+            let done = AtomicBool::new(false);
+            std::thread::scope(|s| {
+                // Publishes progress while the scan runs; ends with it.
+                let publisher = s.spawn(|| {
+                    let mut last = None;
+                    while !done.load(Ordering::Relaxed) {
+                        let snap = self.progress.snapshot();
+                        if last != Some(snap) {
+                            last = Some(snap);
+                            self.publish();
+                        }
+                        std::thread::park_timeout(PROGRESS_EVERY);
+                    }
+                });
+                let r = self.library.scan(&self.music_dir, &self.progress);
+                done.store(true, Ordering::Relaxed);
+                publisher.thread().unpark();
+                r
+            })
+        };
+        match scan {
+            Ok(report) => {
+                tracing::info!(
+                    added = report.added,
+                    updated = report.updated,
+                    removed = report.removed,
+                    unchanged = report.unchanged,
+                    unreadable = report.unreadable,
+                    seconds = report.seconds,
+                    "library scanned"
+                );
+                self.renderer.forget_changed();
+                let mut state = self.state.lock();
+                state.last_report = Some(report);
+                state.last_error = None;
+                state.phase = Phase::Analysing;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "library scan failed");
+                let mut state = self.state.lock();
+                state.last_error = Some(e.to_string());
+                state.last_report.get_or_insert_with(ScanReport::default);
+                state.phase = Phase::Analysing;
+            }
+        }
+        self.analyse();
+        self.state.lock().phase = Phase::Idle;
+        self.publish();
+    }
+
+    /// Full profiles for every track without one, one track at a time.
+    fn analyse(&self) {
+        let ids = match self.library.tracks_without_profile() {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list tracks to analyse");
+                return;
+            }
+        };
+        self.analysed.store(0, Ordering::Relaxed);
+        self.to_analyse.store(ids.len() as u64, Ordering::Relaxed);
+        self.publish();
+        let started = Instant::now();
+        let mut last_publish = Instant::now();
+        for id in ids {
+            if self.stop.load(Ordering::Relaxed) {
+                return;
+            }
+            if let Err(e) = self.renderer.analyse_full(id) {
+                tracing::warn!(track = id, error = %e, "cannot analyse track");
+            }
+            self.analysed.fetch_add(1, Ordering::Relaxed);
+            if last_publish.elapsed() >= PROGRESS_EVERY {
+                last_publish = Instant::now();
+                self.publish();
+            }
+        }
+        tracing::info!(
+            tracks = self.to_analyse.load(Ordering::Relaxed),
+            seconds = started.elapsed().as_secs_f64(),
+            "library analysed"
+        );
+    }
+}
+
+/// Background work yields to playback: nice 10 for this thread only (Linux applies
+/// `setpriority` to the calling thread).
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}

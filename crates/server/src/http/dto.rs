@@ -1,0 +1,241 @@
+//! Wire types of the HTTP API (docs/API.md). They are kept apart from the domain types of the
+//! library and the cache so that the API stays stable while those change; conversions live in
+//! `http::convert`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub tracks: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Track {
+    pub id: i64,
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub album_artist: Option<String>,
+    pub album_id: Option<i64>,
+    pub artist_id: Option<i64>,
+    pub track_number: Option<u32>,
+    pub disc_number: Option<u32>,
+    pub year: Option<i32>,
+    pub genre: Option<String>,
+    pub duration_s: Option<f64>,
+    pub sample_rate: Option<u32>,
+    pub channels: Option<u32>,
+    pub bit_depth: Option<u32>,
+    pub has_artwork: bool,
+    pub replaygain_track_gain: Option<f64>,
+    pub replaygain_album_gain: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TracksQuery {
+    /// Search words, matched against title, artist and album.
+    pub q: Option<String>,
+    /// Page size, default 100, at most 1000.
+    pub limit: Option<u32>,
+    /// Items to skip.
+    pub offset: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TrackPage {
+    pub items: Vec<Track>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Album {
+    pub id: i64,
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub year: Option<i32>,
+    pub track_count: u64,
+    pub duration_s: f64,
+    pub has_artwork: bool,
+    pub cover_track_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AlbumList {
+    pub items: Vec<Album>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AlbumWithTracks {
+    #[serde(flatten)]
+    pub album: Album,
+    pub tracks: Vec<Track>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Artist {
+    pub id: i64,
+    pub name: String,
+    pub album_count: u64,
+    pub track_count: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ArtistList {
+    pub items: Vec<Artist>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ScanReport {
+    pub added: u64,
+    pub updated: u64,
+    pub removed: u64,
+    pub unchanged: u64,
+    pub unreadable: u64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ScanStatus {
+    pub running: bool,
+    /// `idle`, `scanning` or `analysing`.
+    pub phase: String,
+    pub seen: u64,
+    pub processed: u64,
+    pub total: Option<u64>,
+    pub last_report: Option<ScanReport>,
+    /// Why the last scan failed (e.g. the music folder is missing); null after a good scan.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StreamMetadata {
+    pub track_id: i64,
+    pub duration_s: f64,
+    pub sample_rate: u32,
+    pub channels: u32,
+    pub chunk_samples: u64,
+    pub chunk_seconds: f64,
+    pub total_samples: u64,
+    pub total_chunks: u64,
+    pub presets: Vec<String>,
+    pub bit_depth: u32,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChunkQuery {
+    /// `original` or `processed` (default `processed` when enhancement is on, else `original`).
+    pub variant: Option<String>,
+    /// A preset for the processed variant; defaults to the current enhancement preset.
+    pub preset: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Position {
+    pub track_id: i64,
+    pub position_s: f64,
+    pub next_track_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Enhancement {
+    pub enabled: bool,
+    pub preset: String,
+    pub intensity: f32,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ToggleRequest {
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PresetRequest {
+    pub preset: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IntensityRequest {
+    pub intensity: f32,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TierStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub chunks: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CacheStats {
+    /// Tier 1 (memory): hits, misses (requests it could not answer), chunks, bytes.
+    pub tier1: TierStats,
+    /// Tier 2 (disk): hits, misses (requests rendered while the listener waited), chunks, bytes.
+    pub tier2: TierStats,
+    /// Chunk requests served.
+    pub requests: u64,
+    /// (tier 1 hits + tier 2 hits) / requests.
+    pub hit_rate: f64,
+    /// Requests that had to render (missed both tiers).
+    pub misses: u64,
+    /// Tracks with chunks in tier 2.
+    pub tracks: u64,
+    /// Tier 2 byte budget.
+    pub budget_bytes: u64,
+    /// Tier 2 track budget.
+    pub max_tracks: u64,
+    /// Chunks rendered by the worker (every variant counts).
+    pub rendered: u64,
+    pub render_errors: u64,
+    pub queued_tasks: u64,
+    pub running_tasks: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TrackCacheStatus {
+    pub track_id: i64,
+    pub total_chunks: u64,
+    /// Chunks cached per variant: `original` and each preset name.
+    pub cached: std::collections::BTreeMap<String, u64>,
+    /// The preset `percent` refers to (the current one).
+    pub preset: String,
+    /// Chunks of the original and the current preset in tier 2, over twice the chunk count.
+    pub percent: f64,
+    pub fully_cached: bool,
+    pub seconds_to_full: Option<f64>,
+    /// Chunks of this track in tier 1 (memory).
+    pub tier1_chunks: u64,
+    /// The playing track (pinned in tier 2).
+    pub pinned: bool,
+}
+
+/// Payload of the `chunk_cached` event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChunkCachedEvent {
+    pub track_id: i64,
+    pub chunk: u64,
+    pub variant: String,
+    pub tier: String,
+}
+
+/// Payload of the `track_progress` event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrackProgressEvent {
+    pub track_id: i64,
+    pub percent: f64,
+    pub cached_chunks: u64,
+    pub total_chunks: u64,
+}
+
+/// Payload of the `track_cached` and `evicted` events.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrackIdEvent {
+    pub track_id: i64,
+}

@@ -1,0 +1,94 @@
+//! The one place where errors become HTTP responses: `{"error": code, "message": text}`.
+//!
+//! Also maps axum's own extractor rejections (path, query, JSON) and handler panics onto the
+//! same shape, so a client only ever sees one kind of error body.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::Error;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// `bad_request`, `not_found`, `undecodable` or `internal`.
+    pub error: String,
+    /// A human sentence.
+    pub message: String,
+}
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Undecodable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadRequest(_) => "bad_request",
+            Error::NotFound(_) => "not_found",
+            Error::Undecodable(_) => "undecodable",
+            Error::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = ErrorBody {
+            error: self.code().to_string(),
+            message: self.to_string(),
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for Error {
+    fn from(r: axum::extract::rejection::PathRejection) -> Self {
+        Error::BadRequest(format!("invalid path parameter: {}", r.body_text()))
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for Error {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        Error::BadRequest(format!("invalid query parameter: {}", r.body_text()))
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for Error {
+    fn from(r: axum::extract::rejection::JsonRejection) -> Self {
+        Error::BadRequest(format!("invalid JSON body: {}", r.body_text()))
+    }
+}
+
+/// `CatchPanicLayer` handler: a panic in a handler is a 500 with the usual JSON body.
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = if let Some(s) = err.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = err.downcast_ref::<&str>() {
+        s.to_string()
+    } else {
+        "unknown panic".to_string()
+    };
+    tracing::error!(panic = %detail, "handler panicked");
+    let body = serde_json::json!({
+        "error": "internal",
+        "message": "the server hit an internal error while answering this request",
+    });
+    let mut resp = (StatusCode::INTERNAL_SERVER_ERROR, body.to_string()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    resp
+}

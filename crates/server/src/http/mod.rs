@@ -1,0 +1,155 @@
+//! Transport: the axum router, wire types, extractors and the error mapping. Handlers are a few
+//! lines: extract, call the app (`crate::app`), map the error.
+//!
+//! Not for: any decision about the library, the cache or audio; that is the app's job.
+
+pub mod convert;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod routes;
+
+use axum::routing::get;
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::App;
+use routes::{cache, enhancement, events, library, player, stream, web};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Auralis",
+        description = "Self-hosted music server that masters every track on the fly"
+    ),
+    components(schemas(
+        error::ErrorBody,
+        dto::ChunkCachedEvent,
+        dto::TrackProgressEvent,
+        dto::TrackIdEvent
+    ))
+)]
+struct ApiDoc;
+
+/// The API routes with their OpenAPI description (the document cannot drift from the router).
+fn api_router() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(library::health))
+        .routes(routes!(library::list_tracks))
+        .routes(routes!(library::get_track))
+        .routes(routes!(library::get_artwork))
+        .routes(routes!(library::list_albums))
+        .routes(routes!(library::get_album))
+        .routes(routes!(library::list_artists))
+        .routes(routes!(library::start_scan, library::scan_status))
+        .routes(routes!(stream::metadata))
+        .routes(routes!(stream::chunk))
+        .routes(routes!(player::position))
+        .routes(routes!(enhancement::get))
+        .routes(routes!(enhancement::toggle))
+        .routes(routes!(enhancement::preset))
+        .routes(routes!(enhancement::intensity))
+        .routes(routes!(cache::stats))
+        .routes(routes!(cache::track))
+        .routes(routes!(cache::clear))
+        .routes(routes!(events::events))
+}
+
+/// The OpenAPI document of every route, `/api/openapi.json` included.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = api_router().split_for_parts();
+    add_openapi_path(&mut doc);
+    doc
+}
+
+fn add_openapi_path(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+    use utoipa::openapi::ResponseBuilder;
+    let op = OperationBuilder::new()
+        .tag("meta")
+        .summary(Some("This document"))
+        .response(
+            "200",
+            ResponseBuilder::new().description("OpenAPI 3.1 JSON"),
+        )
+        .build();
+    doc.paths.paths.insert(
+        "/api/openapi.json".into(),
+        PathItem::new(HttpMethod::Get, op),
+    );
+}
+
+async fn method_not_allowed() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = error::ErrorBody {
+        error: "method_not_allowed".into(),
+        message: "this route does not accept that method".into(),
+    };
+    (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+}
+
+/// The whole HTTP service: API, OpenAPI document, player files, error and panic handling.
+pub fn router(app: App) -> Router {
+    let (api, mut doc) = api_router().split_for_parts();
+    add_openapi_path(&mut doc);
+    let doc = bytes::Bytes::from(doc.to_json().unwrap_or_else(|_| "{}".into()));
+    api.route(
+        "/api/openapi.json",
+        get(move || {
+            let doc = doc.clone();
+            async move { web::openapi(doc) }
+        }),
+    )
+    .fallback(web::static_file)
+    .method_not_allowed_fallback(method_not_allowed)
+    .with_state(app)
+    .layer(CatchPanicLayer::custom(error::panic_response))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    /// A panicking handler answers 500 with the JSON error body, and the service goes on.
+    #[tokio::test]
+    async fn panic_becomes_json_500() {
+        async fn boom() -> &'static str {
+            panic!("deliberate")
+        }
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .route("/ok", get(|| async { "ok" }))
+            .layer(CatchPanicLayer::custom(super::error::panic_response));
+        let resp = app
+            .clone()
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(resp.headers()["content-type"], "application/json");
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"], "internal");
+        let ok = app
+            .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn openapi_lists_every_route() {
+        let doc = super::openapi();
+        assert!(doc.paths.paths.len() >= 17, "{}", doc.paths.paths.len());
+    }
+}

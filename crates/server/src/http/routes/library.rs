@@ -1,0 +1,115 @@
+//! Library routes: health, tracks, albums, artists, artwork, scan.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::app::{App, Result};
+use crate::http::dto;
+use crate::http::error::ErrorBody;
+use crate::http::extract::{Path, Query};
+
+/// Default and largest page sizes of `/api/tracks`.
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 1000;
+
+#[utoipa::path(get, path = "/api/health", tag = "library",
+    responses((status = 200, body = dto::Health)))]
+pub async fn health(State(app): State<App>) -> Result<Json<dto::Health>> {
+    let tracks = app.track_count().await?;
+    Ok(Json(dto::Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        tracks,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/tracks", tag = "library", params(dto::TracksQuery),
+    responses((status = 200, body = dto::TrackPage), (status = 400, body = ErrorBody)))]
+pub async fn list_tracks(
+    State(app): State<App>,
+    Query(q): Query<dto::TracksQuery>,
+) -> Result<Json<dto::TrackPage>> {
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(crate::app::Error::bad_request(format!(
+            "limit must lie between 1 and {MAX_LIMIT}, got {limit}"
+        )));
+    }
+    let offset = q.offset.unwrap_or(0);
+    let query = q.q.filter(|s| !s.trim().is_empty());
+    let (items, total) = app.tracks(query, limit, offset).await?;
+    Ok(Json(dto::TrackPage {
+        items: items.iter().map(Into::into).collect(),
+        total,
+        limit,
+        offset,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/tracks/{id}", tag = "library",
+    params(("id" = i64, Path, description = "Track id")),
+    responses((status = 200, body = dto::Track), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn get_track(State(app): State<App>, Path(id): Path<i64>) -> Result<Json<dto::Track>> {
+    Ok(Json((&app.track(id).await?).into()))
+}
+
+#[utoipa::path(get, path = "/api/albums", tag = "library",
+    responses((status = 200, body = dto::AlbumList)))]
+pub async fn list_albums(State(app): State<App>) -> Result<Json<dto::AlbumList>> {
+    Ok(Json(dto::AlbumList {
+        items: app.albums().await?.iter().map(Into::into).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/albums/{id}", tag = "library",
+    params(("id" = i64, Path, description = "Album id")),
+    responses((status = 200, body = dto::AlbumWithTracks), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn get_album(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+) -> Result<Json<dto::AlbumWithTracks>> {
+    Ok(Json((&app.album(id).await?).into()))
+}
+
+#[utoipa::path(get, path = "/api/artists", tag = "library",
+    responses((status = 200, body = dto::ArtistList)))]
+pub async fn list_artists(State(app): State<App>) -> Result<Json<dto::ArtistList>> {
+    Ok(Json(dto::ArtistList {
+        items: app.artists().await?.iter().map(Into::into).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/tracks/{id}/artwork", tag = "library",
+    params(("id" = i64, Path, description = "Track id")),
+    responses((status = 200, description = "The image, with its content type", content_type = "image/*"),
+        (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn get_artwork(State(app): State<App>, Path(id): Path<i64>) -> Result<Response> {
+    let (bytes, mime) = app.artwork(id).await?;
+    let mime = HeaderValue::from_str(&mime)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=3600"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[utoipa::path(post, path = "/api/library/scan", tag = "library",
+    responses((status = 202, body = dto::ScanStatus)))]
+pub async fn start_scan(State(app): State<App>) -> (StatusCode, Json<dto::ScanStatus>) {
+    (StatusCode::ACCEPTED, Json((&app.start_scan()).into()))
+}
+
+#[utoipa::path(get, path = "/api/library/scan", tag = "library",
+    responses((status = 200, body = dto::ScanStatus)))]
+pub async fn scan_status(State(app): State<App>) -> Json<dto::ScanStatus> {
+    Json((&app.scan_status()).into())
+}

@@ -1,0 +1,9 @@
+//! One module per API area; each handler extracts, calls the app, maps the error.
+
+pub mod cache;
+pub mod enhancement;
+pub mod events;
+pub mod library;
+pub mod player;
+pub mod stream;
+pub mod web;

@@ -1,0 +1,176 @@
+//! The built `auralis` binary: master, analyze, errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn auralis(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_auralis"))
+        .args(args)
+        .output()
+        .expect("run auralis")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stderr_lines(o: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn master_meets_the_loudness_and_peak_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mastered.flac");
+    let o = auralis(&[
+        "master",
+        s(&fixture("drascula-track2-20s.flac")),
+        s(&out),
+        "--preset",
+        "adaptive",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.contains("LUFS") && stdout.contains("dBTP"),
+        "{stdout}"
+    );
+
+    let mut src = auralis_source::Source::open(&out).unwrap();
+    let info = src.info().clone();
+    let input_frames = auralis_source::Source::open(&fixture("drascula-track2-20s.flac"))
+        .unwrap()
+        .info()
+        .frames;
+    assert_eq!(info.frames, input_frames, "no change of length");
+    assert_eq!(info.bits_per_sample, Some(16));
+    let frames = src.read_all().unwrap();
+    let p = auralis_analysis::analyze(&frames, info.rate);
+    // Adaptive targets -14 LUFS, ceiling -1 dBTP after encoding.
+    assert!(
+        (p.integrated_lufs - -14.0).abs() <= 1.0,
+        "integrated {}",
+        p.integrated_lufs
+    );
+    assert!(
+        p.true_peak_dbtp <= -1.0 + 0.05,
+        "true peak {}",
+        p.true_peak_dbtp
+    );
+    assert!(frames.iter().flatten().all(|x| x.abs() < 1.0));
+}
+
+#[test]
+fn master_with_intensity_zero_keeps_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dry.flac");
+    let input = fixture("drascula-track1-8s.flac");
+    let o = auralis(&["master", s(&input), s(&out), "--intensity", "0"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let a = auralis_source::Source::open(&input)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    let b = auralis_source::Source::open(&out)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    assert_eq!(a.len(), b.len());
+    // Dry mix through the dithered quantiser: within one LSB of the source.
+    let max = a
+        .iter()
+        .zip(&b)
+        .flat_map(|(x, y)| [(x[0] - y[0]).abs(), (x[1] - y[1]).abs()])
+        .fold(0f32, f32::max);
+    assert!(max * 32768.0 <= 1.0, "{max}");
+}
+
+#[test]
+fn analyze_json_parses() {
+    let o = auralis(&["analyze", "--json", s(&fixture("drascula-track1-8s.flac"))]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["sample_rate"], 44_100);
+    assert_eq!(v["kind"], "Full");
+    assert!(v["integrated_lufs"].as_f64().unwrap() < -5.0);
+    assert!(v["true_peak_dbtp"].as_f64().is_some());
+    let human = auralis(&["analyze", s(&fixture("drascula-track1-8s.mp3"))]);
+    assert!(human.status.success());
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("LUFS") && text.contains("dBTP"), "{text}");
+}
+
+#[test]
+fn corrupt_input_fails_cleanly_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("corrupt.flac");
+    let mut bytes = std::fs::read(fixture("drascula-track1-8s.flac")).unwrap();
+    bytes.truncate(300);
+    std::fs::write(&bad, &bytes).unwrap();
+    let not_audio = dir.path().join("notes.mp3");
+    std::fs::write(
+        &not_audio,
+        b"this is not audio at all, just some text\n".repeat(50),
+    )
+    .unwrap();
+    let out = dir.path().join("out.flac");
+    for input in [&bad, &not_audio, &dir.path().join("missing.flac")] {
+        let o = auralis(&["master", s(input), s(&out)]);
+        assert!(!o.status.success());
+        let lines = stderr_lines(&o);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("auralis: error: "), "{lines:?}");
+        assert!(
+            lines[0].contains(input.file_name().unwrap().to_str().unwrap()),
+            "{lines:?}"
+        );
+        assert!(!out.exists());
+    }
+    // An existing OUT is not replaced.
+    std::fs::write(&out, b"precious").unwrap();
+    let o = auralis(&["master", s(&bad), s(&out)]);
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    // Nothing else left behind (no temp files).
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    let o = auralis(&["analyze", s(&bad)]);
+    assert!(!o.status.success());
+    assert_eq!(stderr_lines(&o).len(), 1);
+}
+
+#[test]
+fn bad_usage_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.flac");
+    let input = fixture("drascula-track1-8s.flac");
+    for args in [
+        vec!["master", s(&input), s(&out), "--intensity", "1.5"],
+        vec!["master", s(&input), s(&out), "--intensity", "-0.1"],
+        vec!["master", s(&input), s(&out), "--intensity", "abc"],
+        vec!["master", s(&input), s(&out), "--preset", "loud"],
+        vec!["master", s(&input)],
+    ] {
+        let o = auralis(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("error"), "{err}");
+        assert!(!out.exists());
+    }
+    let o = auralis(&["master", s(&input), s(&out), "--preset", "loud"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("adaptive"));
+}
