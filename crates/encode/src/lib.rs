@@ -12,9 +12,12 @@
 //!
 //! Speed: flacenc's default search encodes L, R, mid and side fully for every block and keeps
 //! the best pair. Auralis estimates the four costs from a cheap fixed-predictor residual and
-//! runs the subframe search on the chosen pair only ([`StereoMode::Estimate`]), with LPC
-//! order 8 ([`fast_config`]). `auralis bench` reports the speed and the ratio against
-//! flacenc's default configuration.
+//! encodes the chosen pair only ([`StereoMode::Estimate`]) with its own subframe encoder
+//! (fixed predictors 0-4, one LPC of order 8, partitioned Rice coding, plain f64 arithmetic
+//! — flacenc's analysis calls libm `fma` on baseline x86-64); flacenc writes the frame
+//! headers and STREAMINFO. [`write_flac_parallel`] encodes a whole buffer on several threads
+//! (block-aligned segments, one sequential MD5 pass), byte-identical to [`FlacWriter`].
+//! `auralis bench` reports the speed and the ratio against flacenc's configurations.
 //!
 //! Not for: resampling, decoding, or any DSP other than quantisation.
 
@@ -25,8 +28,8 @@ mod writer;
 
 use std::io::Cursor;
 
-pub use quantize::{quantize, quantize_planar, tpdf};
 pub use parallel::{write_flac_parallel, SEGMENT_BLOCKS};
+pub use quantize::{quantize, quantize_planar, tpdf};
 pub use writer::{fast_config, EncoderSettings, FlacWriter, StereoMode, BLOCK_SIZE};
 
 /// Output sample format.

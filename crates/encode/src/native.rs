@@ -116,7 +116,7 @@ pub(crate) fn crc16(data: &[u8]) -> u16 {
     static TABLES: std::sync::OnceLock<[[u16; 256]; 8]> = std::sync::OnceLock::new();
     let t = TABLES.get_or_init(|| {
         let mut t = [[0u16; 256]; 8];
-        for i in 0..256 {
+        for (i, slot) in t[0].iter_mut().enumerate() {
             let mut c = (i as u16) << 8;
             for _ in 0..8 {
                 c = if c & 0x8000 != 0 {
@@ -125,7 +125,7 @@ pub(crate) fn crc16(data: &[u8]) -> u16 {
                     c << 1
                 };
             }
-            t[0][i] = c;
+            *slot = c;
         }
         for i in 0..256 {
             for k in 1..8 {
@@ -226,7 +226,8 @@ impl SubframeEncoder {
 
     /// Encode one subframe of `x` (`bps` bits per sample, side channels have one more) into
     /// `out`.
-    pub(crate) fn encode(&mut self, x: &[i32], bps: u32, out: &mut BitWriter) {
+    /// `sums` are [`fixed_sums`] of `x`.
+    pub(crate) fn encode(&mut self, x: &[i32], sums: &[u64; 5], bps: u32, out: &mut BitWriter) {
         let n = x.len();
         let verbatim_bits = 8 + n as u64 * bps as u64;
         if x.iter().all(|&v| v == x[0]) {
@@ -238,7 +239,7 @@ impl SubframeEncoder {
         let mut best = (verbatim_bits, Kind::Verbatim, None::<RicePlan>, false);
 
         // Fixed predictors.
-        let forder = best_fixed_order(x);
+        let forder = best_fixed_order(sums);
         fixed_residual(x, forder, &mut self.fixed_u);
         if let Some(plan) = rice_plan(&self.fixed_u, forder) {
             let bits = 8 + (forder as u64) * bps as u64 + plan.bits;
@@ -435,25 +436,46 @@ fn lpc_residual_i64(x: &[i32], c: &[i32; LPC_ORDER], shift: u32, e: &mut [i32]) 
     true
 }
 
-/// The fixed predictor order (0..=4) with the smallest sum of |residual| over t >= 4.
-fn best_fixed_order(x: &[i32]) -> usize {
-    let mut s = [0u64; 5];
-    // i32 is enough for the differences: |e4| <= 16 * 2^24 for 25-bit (side) input.
-    for t in 4..x.len() {
-        let (a, b, c, d, v) = (x[t - 4], x[t - 3], x[t - 2], x[t - 1], x[t]);
-        let e1 = v - d;
-        let e2 = e1 - (d - c);
-        let e3 = e2 - ((d - c) - (c - b));
-        let e4 = e3 - (((d - c) - (c - b)) - ((c - b) - (b - a)));
-        s[0] += v.unsigned_abs() as u64;
-        s[1] += e1.unsigned_abs() as u64;
-        s[2] += e2.unsigned_abs() as u64;
-        s[3] += e3.unsigned_abs() as u64;
-        s[4] += e4.unsigned_abs() as u64;
+/// Sums of |residual| of the fixed predictors of order 0..=4 over t >= 4 (one pass; also
+/// the stereo decision's input).
+pub(crate) fn fixed_sums(x: &[i32]) -> [u64; 5] {
+    let mut total = [0u64; 5];
+    if x.len() <= 4 {
+        return total;
     }
+    // u32 partial sums over runs short enough not to overflow keep the loop vectorisable:
+    // |e4| <= 16 * max|x|.
+    let max_abs = x.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0) as u64;
+    let run = ((u32::MAX as u64) / (16 * max_abs + 16)).clamp(1, 4096) as usize;
+    let mut t0 = 4;
+    while t0 < x.len() {
+        let t1 = (t0 + run).min(x.len());
+        let mut s = [0u32; 5];
+        for t in t0..t1 {
+            let (a, b, c, d, v) = (x[t - 4], x[t - 3], x[t - 2], x[t - 1], x[t]);
+            let e1 = v - d;
+            let e2 = e1 - (d - c);
+            let e3 = e2 - ((d - c) - (c - b));
+            let e4 = e3 - (((d - c) - (c - b)) - ((c - b) - (b - a)));
+            s[0] += v.unsigned_abs();
+            s[1] += e1.unsigned_abs();
+            s[2] += e2.unsigned_abs();
+            s[3] += e3.unsigned_abs();
+            s[4] += e4.unsigned_abs();
+        }
+        for (tot, v) in total.iter_mut().zip(s) {
+            *tot += v as u64;
+        }
+        t0 = t1;
+    }
+    total
+}
+
+/// The fixed predictor order with the smallest sum of |residual| (as libFLAC picks it).
+fn best_fixed_order(sums: &[u64; 5]) -> usize {
     let mut best = 0;
     for o in 1..5 {
-        if s[o] < s[best] {
+        if sums[o] < sums[best] {
             best = o;
         }
     }
@@ -515,7 +537,7 @@ fn rice_plan(u: &[u32], warmup: usize) -> Option<RicePlan> {
     let n = u.len();
     let mut max_order = 0;
     while max_order < MAX_PARTITION_ORDER
-        && n % (1 << (max_order + 1)) == 0
+        && n.is_multiple_of(1 << (max_order + 1))
         && (n >> (max_order + 1)) >= MIN_PARTITION_SIZE
         && (n >> (max_order + 1)) > warmup
     {
@@ -540,9 +562,9 @@ fn rice_plan(u: &[u32], warmup: usize) -> Option<RicePlan> {
             params: [0; 1 << MAX_PARTITION_ORDER],
             bits: 6,
         };
-        for p in 0..parts {
+        for (p, &sum) in sums.iter().enumerate().take(parts) {
             let count = if p == 0 { len - warmup as u64 } else { len };
-            let (k, bits) = best_param(sums[p], count);
+            let (k, bits) = best_param(sum, count);
             plan.params[p] = k as u8;
             plan.bits += 4 + bits;
         }
@@ -629,13 +651,13 @@ pub(crate) fn write_frame(
     enc: &mut SubframeEncoder,
     out: &mut BitWriter,
     assignment: ChannelAssignment,
-    c0: &[i32],
-    c1: &[i32],
+    c0: (&[i32], &[u64; 5]),
+    c1: (&[i32], &[u64; 5]),
     bits: u32,
     rate: u32,
     frame_no: u32,
 ) -> Result<(), String> {
-    let n = c0.len();
+    let n = c0.0.len();
     let header = FrameHeader::new(
         n,
         assignment.clone(),
@@ -654,8 +676,8 @@ pub(crate) fn write_frame(
         ChannelAssignment::MidSide => (bits, bits + 1),
         _ => (bits, bits),
     };
-    enc.encode(c0, b0, out);
-    enc.encode(c1, b1, out);
+    enc.encode(c0.0, c0.1, b0, out);
+    enc.encode(c1.0, c1.1, b1, out);
     out.flush_aligned();
     let crc = crc16(&out.buf);
     out.buf.extend_from_slice(&crc.to_be_bytes());
@@ -686,7 +708,11 @@ mod tests {
             for &b in &data[..13] {
                 c ^= (b as u16) << 8;
                 for _ in 0..8 {
-                    c = if c & 0x8000 != 0 { (c << 1) ^ 0x8005 } else { c << 1 };
+                    c = if c & 0x8000 != 0 {
+                        (c << 1) ^ 0x8005
+                    } else {
+                        c << 1
+                    };
                 }
             }
             c

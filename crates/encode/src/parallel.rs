@@ -30,6 +30,7 @@ struct Segment {
     frames: usize,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn encode_segment(
     enc: &mut BlockEncoder,
     frames: &[[f32; 2]],

@@ -38,12 +38,9 @@ fn quantize_one(v: f32, scale: f64, d: f64, lo: f64, hi: f64) -> i32 {
     let x = (v as f64) * scale + d;
     // `clamp` keeps NaN; the saturating `as` cast maps it to 0.
     let x = x.clamp(lo, hi);
-    let r = if x >= 0.0 {
-        (x + 0.5) as i64
-    } else {
-        -((0.5 - x) as i64)
-    };
-    r as i32
+    // Half away from zero: trunc(x ± 0.5) (exact mirror images, so identical to rounding
+    // |x| and restoring the sign), branch-free.
+    (x + 0.5f64.copysign(x)) as i64 as i32
 }
 
 /// Quantise stereo frames into two planar channel buffers (cleared first).
@@ -66,18 +63,19 @@ pub fn quantize_planar(
     let hi = scale - 1.0;
     left.clear();
     right.clear();
-    left.reserve(frames.len());
-    right.reserve(frames.len());
+    left.resize(frames.len(), 0);
+    right.resize(frames.len(), 0);
+    let out = left.iter_mut().zip(right.iter_mut()).zip(frames);
     if dither {
-        for (i, f) in frames.iter().enumerate() {
+        for (i, ((l, r), f)) in out.enumerate() {
             let pos = first_sample.wrapping_add(i as u64);
-            left.push(quantize_one(f[0], scale, tpdf(pos, 0), lo, hi));
-            right.push(quantize_one(f[1], scale, tpdf(pos, 1), lo, hi));
+            *l = quantize_one(f[0], scale, tpdf(pos, 0), lo, hi);
+            *r = quantize_one(f[1], scale, tpdf(pos, 1), lo, hi);
         }
     } else {
-        for f in frames {
-            left.push(quantize_one(f[0], scale, 0.0, lo, hi));
-            right.push(quantize_one(f[1], scale, 0.0, lo, hi));
+        for ((l, r), f) in out {
+            *l = quantize_one(f[0], scale, 0.0, lo, hi);
+            *r = quantize_one(f[1], scale, 0.0, lo, hi);
         }
     }
 }

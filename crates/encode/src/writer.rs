@@ -11,7 +11,7 @@ use flacenc::config;
 use flacenc::error::{Verified, Verify};
 use flacenc::source::{Context, Fill, FrameBuf};
 
-use crate::native::{self, BitWriter, SubframeEncoder};
+use crate::native::{self, fixed_sums, BitWriter, SubframeEncoder};
 use crate::quantize::quantize_planar;
 use crate::{BitDepth, EncodeError};
 
@@ -213,14 +213,20 @@ impl BlockEncoder {
         Ok(self.sink.as_slice())
     }
 
-    fn mid_side(&mut self, l: &[i32], r: &[i32]) -> ChannelAssignment {
+    /// Fill mid/side, return the estimated best assignment and the fixed-predictor sums of
+    /// L, R, M, S.
+    fn mid_side(&mut self, l: &[i32], r: &[i32]) -> (ChannelAssignment, [[u64; 5]; 4]) {
         self.mid.clear();
         self.side.clear();
-        for (a, b) in l.iter().zip(r) {
-            self.mid.push((a + b) >> 1);
-            self.side.push(a - b);
-        }
-        choose_assignment(l, r, &self.mid, &self.side)
+        self.mid.extend(l.iter().zip(r).map(|(a, b)| (a + b) >> 1));
+        self.side.extend(l.iter().zip(r).map(|(a, b)| a - b));
+        let sums = [
+            fixed_sums(l),
+            fixed_sums(r),
+            fixed_sums(&self.mid),
+            fixed_sums(&self.side),
+        ];
+        (choose_assignment(l.len(), &sums), sums)
     }
 
     fn encode_block_native(
@@ -229,7 +235,7 @@ impl BlockEncoder {
         r: &[i32],
         frame_no: u32,
     ) -> Result<&[u8], EncodeError> {
-        let assignment = match self.settings.stereo {
+        let (assignment, sums) = match self.settings.stereo {
             StereoMode::Estimate => self.mid_side(l, r),
             StereoMode::Exhaustive => {
                 return Err(EncodeError::Flac(
@@ -237,11 +243,12 @@ impl BlockEncoder {
                 ))
             }
         };
-        let (c0, c1): (&[i32], &[i32]) = match assignment {
-            ChannelAssignment::LeftSide => (l, &self.side),
-            ChannelAssignment::RightSide => (&self.side, r),
-            ChannelAssignment::MidSide => (&self.mid, &self.side),
-            _ => (l, r),
+        let [sl, sr, sm, ss] = &sums;
+        let (c0, c1): ((&[i32], _), (&[i32], _)) = match assignment {
+            ChannelAssignment::LeftSide => ((l, sl), (&self.side, ss)),
+            ChannelAssignment::RightSide => ((&self.side, ss), (r, sr)),
+            ChannelAssignment::MidSide => ((&self.mid, sm), (&self.side, ss)),
+            _ => ((l, sl), (r, sr)),
         };
         native::write_frame(
             &mut self.native,
@@ -265,7 +272,7 @@ impl BlockEncoder {
     ) -> Result<Frame, EncodeError> {
         let n = l.len();
         let bits = self.depth.bits() as usize;
-        let assignment = self.mid_side(l, r);
+        let (assignment, _) = self.mid_side(l, r);
         let (c0, c0_side, c1, c1_side): (&[i32], bool, &[i32], bool) = match assignment {
             ChannelAssignment::LeftSide => (l, false, &self.side, true),
             ChannelAssignment::RightSide => (&self.side, true, r, false),
@@ -504,7 +511,6 @@ impl<W: Write + Seek> FlacWriter<W> {
     }
 }
 
-
 /// One channel of one block through flacenc's subframe search (as a mono frame).
 fn encode_mono(
     config: &Verified<config::Encoder>,
@@ -519,36 +525,20 @@ fn encode_mono(
         .ok_or_else(|| EncodeError::Flac("flacenc returned a frame without subframes".into()))
 }
 
-/// Approximate bits for a channel: n * log2(1 + mean |residual|) of the best fixed predictor
-/// of order 1..=3 (a cheap stand-in for the real subframe search).
-fn estimate_bits(x: &[i32]) -> f64 {
-    let n = x.len();
-    if n < 4 {
+/// Approximate bits for a channel from its fixed-predictor sums: n * log2(1 + mean
+/// |residual|) of the best fixed predictor of order 1..=3 (a cheap stand-in for the real
+/// subframe search).
+fn estimate_bits(n: usize, sums: &[u64; 5]) -> f64 {
+    if n < 5 {
         return 0.0;
     }
-    let (mut s1, mut s2, mut s3) = (0u64, 0u64, 0u64);
-    for t in 3..n {
-        let (a, b, c, d) = (x[t - 3], x[t - 2], x[t - 1], x[t]);
-        // i32 is enough: |values| < 2^25, so 8 * 2^25 < 2^31.
-        let e1 = d - c;
-        let e2 = e1 - (c - b);
-        let e3 = e2 - ((c - b) - (b - a));
-        s1 += e1.unsigned_abs() as u64;
-        s2 += e2.unsigned_abs() as u64;
-        s3 += e3.unsigned_abs() as u64;
-    }
-    let best = s1.min(s2).min(s3) as f64;
-    let count = (n - 3) as f64;
+    let best = sums[1].min(sums[2]).min(sums[3]) as f64;
+    let count = (n - 4) as f64;
     count * (1.0 + best / count).log2()
 }
 
-fn choose_assignment(l: &[i32], r: &[i32], m: &[i32], s: &[i32]) -> ChannelAssignment {
-    let (bl, br, bm, bs) = (
-        estimate_bits(l),
-        estimate_bits(r),
-        estimate_bits(m),
-        estimate_bits(s),
-    );
+fn choose_assignment(n: usize, sums: &[[u64; 5]; 4]) -> ChannelAssignment {
+    let [bl, br, bm, bs] = sums.each_ref().map(|s| estimate_bits(n, s));
     let mut best = (bl + br, ChannelAssignment::Independent(2));
     for (cost, ca) in [
         (bm + bs, ChannelAssignment::MidSide),

@@ -4,8 +4,8 @@
 use std::io::Cursor;
 
 use auralis_encode::{
-    bit_depth_for, encode_flac, encode_flac_with, quantize, BitDepth, EncoderSettings, FlacWriter,
-    BLOCK_SIZE,
+    bit_depth_for, encode_flac, encode_flac_with, quantize, write_flac_parallel, BitDepth,
+    EncoderSettings, FlacWriter, BLOCK_SIZE, SEGMENT_BLOCKS,
 };
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::formats::probe::Hint;
@@ -307,4 +307,54 @@ fn md5_matches_the_samples() {
 fn rejects_unsupported_rate() {
     assert!(encode_flac(&[[0.0, 0.0]], 0, BitDepth::Sixteen, 0, false).is_err());
     assert!(encode_flac(&[[0.0, 0.0]], 1_000_000, BitDepth::Sixteen, 0, false).is_err());
+}
+
+#[test]
+fn parallel_writer_matches_sequential_and_decodes() {
+    // Several segments plus a short tail; both depths, dithered, several thread counts.
+    let n = BLOCK_SIZE * SEGMENT_BLOCKS * 3 + BLOCK_SIZE * 2 + 321;
+    let frames = music(n, 11);
+    for depth in [BitDepth::Sixteen, BitDepth::TwentyFour] {
+        let seq = encode_flac(&frames, 48_000, depth, 5_000, true).unwrap();
+        for threads in [1, 2, 3] {
+            let mut last = 0;
+            let par = write_flac_parallel(
+                Cursor::new(Vec::new()),
+                &frames,
+                48_000,
+                depth,
+                5_000,
+                true,
+                &EncoderSettings::fast(),
+                threads,
+                |done| {
+                    assert!(done > last);
+                    last = done;
+                },
+            )
+            .unwrap()
+            .into_inner();
+            assert_eq!(last, n as u64);
+            assert_eq!(par, seq, "{threads} threads, {depth:?}");
+        }
+        let d = decode(&seq);
+        assert_eq!(d.frames, quantize(&frames, depth, 5_000, true));
+    }
+    let empty = write_flac_parallel(
+        Cursor::new(Vec::new()),
+        &[],
+        44_100,
+        BitDepth::Sixteen,
+        0,
+        false,
+        &EncoderSettings::fast(),
+        2,
+        |_| {},
+    )
+    .unwrap()
+    .into_inner();
+    assert_eq!(
+        empty,
+        encode_flac(&[], 44_100, BitDepth::Sixteen, 0, false).unwrap()
+    );
 }
