@@ -226,38 +226,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let minutes = if args.quick { 1.0 } else { 5.0 };
     let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
     let long = dir.path().join("long.flac");
-    let mut pieces = Vec::new();
-    for name in [
-        "drascula-track2-20s.flac",
-        "drascula-track11-20s.flac",
-        "drascula-track1-8s.flac",
-    ] {
-        pieces.push(Source::open(&fx(name))?.read_all()?);
-    }
-    let target = (minutes * 60.0 * 44_100.0) as usize;
-    {
-        let f = std::fs::File::create(&long)
-            .with_context(|| format!("cannot create {}", long.display()))?;
-        let mut w = FlacWriter::new(
-            std::io::BufWriter::new(f),
-            44_100,
-            BitDepth::Sixteen,
-            0,
-            false,
-        )?;
-        let mut n = 0;
-        'outer: loop {
-            for p in &pieces {
-                let take = p.len().min(target - n);
-                w.write(&p[..take])?;
-                n += take;
-                if n >= target {
-                    break 'outer;
-                }
-            }
-        }
-        w.finish()?;
-    }
+    looped_flac(&args.fixtures, &long, minutes)?;
     println!(
         "\n== whole-file master ({minutes:.0}-minute 44.1 kHz 16-bit FLAC, `auralis master`, all cores)"
     );
@@ -341,5 +310,47 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         s.duration_seconds / e1,
         s.duration_seconds / e2
     );
+    super::bench_cache::run(&args.fixtures, args.quick)?;
+    Ok(())
+}
+
+/// Writes a `minutes`-long 44.1 kHz 16-bit FLAC to `long` by looping fixture audio.
+pub(super) fn looped_flac(
+    fixtures: &std::path::Path,
+    long: &std::path::Path,
+    minutes: f64,
+) -> anyhow::Result<()> {
+    let mut pieces = Vec::new();
+    for name in [
+        "drascula-track2-20s.flac",
+        "drascula-track11-20s.flac",
+        "drascula-track1-8s.flac",
+    ] {
+        pieces.push(Source::open(&fixtures.join(name))?.read_all()?);
+    }
+    let target = (minutes * 60.0 * 44_100.0) as usize;
+    {
+        let f = std::fs::File::create(long)
+            .with_context(|| format!("cannot create {}", long.display()))?;
+        let mut w = FlacWriter::new(
+            std::io::BufWriter::new(f),
+            44_100,
+            BitDepth::Sixteen,
+            0,
+            false,
+        )?;
+        let mut n = 0;
+        'outer: loop {
+            for p in &pieces {
+                let take = p.len().min(target - n);
+                w.write(&p[..take])?;
+                n += take;
+                if n >= target {
+                    break 'outer;
+                }
+            }
+        }
+        w.finish()?;
+    }
     Ok(())
 }

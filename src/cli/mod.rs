@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod bench_cache;
 pub mod master;
 pub mod scan;
 pub mod serve;

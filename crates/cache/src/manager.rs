@@ -219,6 +219,9 @@ impl Shared {
                 return None;
             }
             let next_chunks = self.config.next_track_chunks;
+            // One worker is kept for P0 (when there are several).
+            let workers = self.config.workers.max(1);
+            let background = workers == 1 || st.queue.running_background() < workers - 1;
             let st_ref = &mut *st;
             let view = Wants {
                 playing: st_ref.playing.as_ref().map(|p| p.track.hash),
@@ -227,7 +230,7 @@ impl Shared {
             };
             if let Some(task) = st_ref
                 .queue
-                .take_next(|t, c, v| view.wants(next_chunks, t, c, v))
+                .take_next(background, |t, c, v| view.wants(next_chunks, t, c, v))
             {
                 return Some(task);
             }
@@ -295,6 +298,7 @@ impl Shared {
         let Task {
             track,
             chunk,
+            priority,
             variants,
             ..
         } = task;
@@ -372,7 +376,7 @@ impl Shared {
             let (ev, tr) = st.evict(self);
             events.extend(ev);
             trash = tr;
-            st.queue.finish_task();
+            st.queue.finish_task(priority);
             self.send(events);
             self.notify_if_idle(&st);
         }

@@ -6,6 +6,9 @@
 //! chunk already queued merge into its task (raising its priority); requests for a chunk being
 //! computed wait on it (single-flight). Work nobody waits for is dropped before it starts if
 //! its track or preset stopped being current; what is already running still lands in tier 2.
+//! Background work (P1-P3) never occupies every worker: one is kept for P0, so a listener
+//! waits for one render rather than for running background renders to end first (a render
+//! cannot be preempted).
 //!
 //! Not for: deciding what to plan (the manager does that on `update_position`).
 
@@ -60,6 +63,8 @@ pub(crate) struct Queue {
     order: BTreeMap<(Priority, u64), ChunkId>,
     running: HashMap<FlightId, Vec<Waiter>>,
     running_tasks: usize,
+    /// Running tasks taken at P1-P3.
+    running_background: usize,
     seq: u64,
     pub dropped: u64,
 }
@@ -133,9 +138,20 @@ impl Queue {
     }
 
     /// The next task to run: variants nobody waits for and that are no longer wanted
-    /// (`wanted` false) are dropped first. Marks the task's variants as running.
-    pub fn take_next(&mut self, wanted: impl Fn(&TrackRef, u64, &Variant) -> bool) -> Option<Task> {
-        while let Some((_, id)) = self.order.pop_first() {
+    /// (`wanted` false) are dropped first. Marks the task's variants as running. With
+    /// `background` false only P0 work is taken.
+    pub fn take_next(
+        &mut self,
+        background: bool,
+        wanted: impl Fn(&TrackRef, u64, &Variant) -> bool,
+    ) -> Option<Task> {
+        while let Some((&(priority, _), _)) = self.order.first_key_value() {
+            if !background && priority != Priority::P0 {
+                return None;
+            }
+            let Some((_, id)) = self.order.pop_first() else {
+                break;
+            };
             let Some(mut task) = self.pending.remove(&id) else {
                 continue;
             };
@@ -152,6 +168,9 @@ impl Queue {
                     .insert((task.track.hash, task.chunk, v.clone()), std::mem::take(ws));
             }
             self.running_tasks += 1;
+            if task.priority != Priority::P0 {
+                self.running_background += 1;
+            }
             return Some(task);
         }
         None
@@ -164,8 +183,17 @@ impl Queue {
             .unwrap_or_default()
     }
 
-    pub fn finish_task(&mut self) {
+    /// Ends a task taken at `priority`.
+    pub fn finish_task(&mut self, priority: Priority) {
         self.running_tasks -= 1;
+        if priority != Priority::P0 {
+            self.running_background -= 1;
+        }
+    }
+
+    /// Running tasks taken at P1-P3.
+    pub fn running_background(&self) -> usize {
+        self.running_background
     }
 
     pub fn is_idle(&self) -> bool {
@@ -346,7 +374,7 @@ mod tests {
                 (2, Priority::P2, 1)
             ]
         );
-        let t = q.take_next(|_, _, _| true).unwrap();
+        let t = q.take_next(true, |_, _, _| true).unwrap();
         assert_eq!(t.chunk, 3);
         // A request for a running chunk joins its flight instead of queueing it again.
         let (tx, _rx) = oneshot::channel();
@@ -363,9 +391,27 @@ mod tests {
         q.enqueue(&tr(2), 0, &Variant::Original, Priority::P0, Some(tx));
         q.clear_background();
         assert_eq!(q.queued(), 1);
-        assert_eq!(q.take_next(|_, _, _| false).unwrap().track.hash, 2);
+        assert_eq!(q.take_next(true, |_, _, _| false).unwrap().track.hash, 2);
         q.enqueue(&tr(3), 0, &Variant::Original, Priority::P2, None);
-        assert!(q.take_next(|_, _, _| false).is_none());
+        assert!(q.take_next(true, |_, _, _| false).is_none());
         assert_eq!(q.dropped, 2);
+    }
+
+    #[test]
+    fn without_background_only_p0_is_taken() {
+        let mut q = Queue::default();
+        q.enqueue(&tr(1), 1, &Variant::Original, Priority::P1, None);
+        q.enqueue(&tr(1), 2, &Variant::Original, Priority::P2, None);
+        assert!(q.take_next(false, |_, _, _| true).is_none());
+        let t = q.take_next(true, |_, _, _| true).unwrap();
+        assert_eq!((t.chunk, q.running_background()), (1, 1));
+        q.enqueue(&tr(1), 5, &Variant::Original, Priority::P0, None);
+        let urgent = q.take_next(false, |_, _, _| true).unwrap();
+        assert_eq!((urgent.chunk, q.running_background()), (5, 1));
+        assert!(q.take_next(false, |_, _, _| true).is_none());
+        q.finish_task(t.priority);
+        q.finish_task(urgent.priority);
+        assert_eq!((q.running(), q.running_background()), (0, 0));
+        assert_eq!(q.take_next(true, |_, _, _| true).unwrap().chunk, 2);
     }
 }
