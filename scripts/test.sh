@@ -17,7 +17,7 @@ fi
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+# Also builds target/debug/auralis (the CLI integration tests need it), which the browser suite drives.
 cargo test --workspace
-cargo build --bin auralis   # the browser suite drives this binary
 
 (cd web-tests && npm ci --no-audit --no-fund --loglevel=error && node --test --test-concurrency=1)

@@ -21,9 +21,9 @@ function measureOriginal(from, dur, trackIds, fresh = false) {
     await T.tap();
     if (fresh) await e.load(trackIds[0], { at: from });
     else await e.seek(from);
-    await T.sleep(80); // past the seek's fade-in
+    await T.settled(); // past the seek's fade-in
     T.start();
-    await T.sleep(dur * 1000);
+    await T.recordFor(dur);
     const { frame0, x, holes } = T.stop();
     const ref = T.concat(...(await Promise.all(trackIds.map((id) => T.reference(id, 'original')))));
     const s = e.stats.lastSeek;
@@ -67,9 +67,12 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
   it('plays and advances in real time at the stream sample rate', async () => {
     const r = await page.evaluate(async () => {
       const e = T.engine();
-      const p0 = e.position; const t0 = performance.now();
-      await T.sleep(700);
-      return { adv: e.position - p0, wall: (performance.now() - t0) / 1000, sr: e.ctx.sampleRate, state: e.ctx.state, title: document.querySelector('#np-title').textContent };
+      const sr = e.ctx.sampleRate;
+      const h0 = e.playhead; const t0 = performance.now();
+      // 0.7 s of media played (the engine's own playhead), timed against the wall clock
+      await T.waitFor(() => e.playhead && e.playhead.sample >= h0.sample + 0.7 * sr, 5000, 'the playhead to advance 0.7 s');
+      const h1 = e.playhead;
+      return { adv: (h1.sample - h0.sample) / sr, wall: (performance.now() - t0) / 1000, sr, state: e.ctx.state, title: document.querySelector('#np-title').textContent };
     });
     assert.equal(r.sr, 48000);
     assert.equal(r.state, 'running');
@@ -108,15 +111,15 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
       const preset = e.enh.preset;
       const [O, P] = await Promise.all([T.reference(id, 'original'), T.reference(id, 'processed', preset)]);
       await e.seek(7);
-      await T.waitFor(() => e.slots.length && e.slots.every((s) => s.buf.processed && s.preset === preset && !s.src.processed?.stand_in), 20000, 'processed chunks');
-      await T.sleep(100);
+      await T.processedReady(preset);
+      await T.settled();
       T.start();
-      await T.sleep(300);
+      await T.recordFor(0.3);
       const clicks = [];
       for (let c = 0; c < 2; c++) {
         clicks.push(e.ctx.currentTime * e.ctx.sampleRate);
         document.querySelector('#enh-toggle').click();
-        await T.sleep(400);
+        await T.recordFor(0.4);
       }
       const { frame0, x } = T.stop();
       const s = e.stats.lastSeek;
@@ -162,8 +165,9 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
       const [O, P] = await Promise.all([T.reference(id, 'original'), T.reference(id, 'processed', e.enh.preset)]);
       const M = new Float32Array(O.length);
       for (let i = 0; i < O.length; i++) M[i] = 0.5 * O[i] + 0.5 * P[i];
-      await T.sleep(50);
-      T.start(); await T.sleep(400);
+      await T.processedReady();
+      await T.settled(); // the intensity ramp is done
+      T.start(); await T.recordFor(0.4);
       const { frame0, x } = T.stop();
       const s = e.stats.lastSeek;
       const L = T.align(x, M, s.sample + (frame0 - s.frame), 48000);
@@ -180,16 +184,17 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
       const id = e.trackId;
       const [A, W] = await Promise.all([T.reference(id, 'processed', e.enh.preset), T.reference(id, 'processed', 'warm')]);
       await e.seek(12);
-      await T.sleep(100);
+      await T.settled();
       T.start();
-      await T.sleep(100);
+      await T.recordFor(0.1);
       const sel = document.querySelector('#preset');
       sel.value = 'warm';
       sel.dispatchEvent(new Event('change', { bubbles: true }));
       const t0 = performance.now();
       await T.waitFor(() => e.slots.length && e.slots[0].preset === 'warm', 30000, 'warm chunk');
       const arrived = (performance.now() - t0) / 1000;
-      await T.sleep(200);
+      await T.settled(); // the splice's crossfade has been rendered
+      await T.recordFor(0.2);
       const { frame0, x } = T.stop();
       const s = e.stats.lastSeek;
       const L = T.align(x, A, s.sample + (frame0 - s.frame), 4800);
@@ -216,11 +221,11 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
       const e = T.engine();
       const O = await T.reference(e.trackId, 'original');
       T.start();
-      await T.sleep(100);
+      await T.recordFor(0.1);
       const t0 = performance.now();
       await e.seek(target);
       const latency = performance.now() - t0;
-      await T.sleep(300);
+      await T.recordUntil(e.stats.lastSeek.frame + 0.3 * e.ctx.sampleRate);
       const { frame0, x } = T.stop();
       const s = e.stats.lastSeek;
       const idx = s.frame - frame0;
@@ -250,6 +255,73 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
     assert.equal(pct, '100');
   });
 
+  it('an uncached seek shows buffering, then lands on the exact sample', async () => {
+    await setEnhancement(page, { enabled: false });
+    // Chunks the page fetched before are in Chromium's HTTP cache (Cache-Control: max-age), which
+    // DELETE /api/cache does not reach: switch it off so the chunk really comes from the renderer.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    const id = ids[1];
+    const target = 21.2345; // chunk 4: neither decoded in the page (0 and 1 are) nor cached (cleared)
+    const r = await page.evaluate(async ({ id, target }) => {
+      const e = T.engine();
+      const O = await T.reference(id, 'original'); // fetched before the cache is cleared
+      if (e.trackId === id && e.playing) await e.seek(1);
+      else await e.load(id, { at: 1 });
+      await T.tap();
+      await T.settled();
+      const k = Math.floor(target * 48000 / e.cur.meta.chunk_samples);
+      const inPage = e.slots.some((s) => s.k === k);
+      const el = document.querySelector('#buffering');
+      const seen = { indicator: false, engine: false };
+      const mo = new MutationObserver(() => { if (!el.hidden) seen.indicator = true; });
+      mo.observe(el, { attributes: true, attributeFilter: ['hidden'] });
+      const onState = (ev) => { if (ev.detail.buffering) seen.engine = true; };
+      e.addEventListener('statechange', onState);
+      const chunks = [];
+      const onChunk = (ev) => chunks.push(ev.detail);
+      e.addEventListener('chunk', onChunk);
+      T.start();
+      await T.recordFor(0.1);
+      const del = await fetch('/api/cache', { method: 'DELETE' });
+      const t0 = performance.now();
+      await e.seek(target);
+      const latency = performance.now() - t0;
+      const s = e.stats.lastSeek;
+      await T.recordUntil(s.frame + 0.3 * e.ctx.sampleRate);
+      await T.waitFor(() => el.hidden, 5000, 'the buffering indicator to hide');
+      const { frame0, x, holes } = T.stop();
+      mo.disconnect();
+      e.removeEventListener('statechange', onState);
+      e.removeEventListener('chunk', onChunk);
+      const idx = s.frame - frame0;
+      const fade = Math.ceil(0.004 * 48000) + 1;
+      let silentBefore = 0; // between the old position and the new one: silence, never garbage
+      for (let i = Math.max(0, idx - 4800); i < idx; i++) if (Math.abs(x[i]) < 1e-6) silentBefore++;
+      return {
+        del: del.status, inPage, k, seen, latency, holes, sample: s.sample, chunks,
+        tier: chunks.find((c) => c.k === k && c.variant === 'original')?.tier ?? null,
+        after: T.compare(x, O, s.sample - idx, idx + fade, x.length),
+        lag: T.align(x, O, s.sample - idx, 100, idx + fade),
+        expectedLag: s.sample - idx,
+        tail: x.length - idx,
+        hiddenAtEnd: el.hidden, buffering: e.buffering,
+      };
+    }, { id, target }).finally(() => cdp.send('Network.setCacheDisabled', { cacheDisabled: false }).then(() => cdp.detach()));
+    assert.equal(r.del, 204);
+    assert.equal(r.inPage, false, `chunk ${r.k} was already decoded in the page`);
+    assert.equal(r.tier, 'miss', `chunk ${r.k} came from the server cache (${r.tier}): ${JSON.stringify(r.chunks)}`);
+    assert.ok(r.seen.engine, 'the engine never reported buffering');
+    assert.ok(r.seen.indicator, 'the buffering indicator never showed');
+    assert.equal(r.sample, Math.round(target * 48000));
+    assert.ok(r.tail >= 0.3 * 48000, 'recording ends before the new position was heard');
+    assert.equal(r.lag, r.expectedLag, 'the output after the seek is not at the seek target');
+    assert.equal(r.after.bad, 0, `${r.after.bad} samples differ after the seek (first at ${r.after.first})`);
+    assert.equal(r.hiddenAtEnd, true);
+    assert.equal(r.buffering, false);
+  });
+
   it('sets Media Session metadata and takes a screenshot', async () => {
     const title = await page.evaluate(() => navigator.mediaSession.metadata?.title);
     assert.equal(title, 'Second Movement');
@@ -257,7 +329,15 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
     await page.evaluate(() => window.auralis.engine.seek(12.3));
     await page.goto(page.url().replace(/#.*$/, '') + '#/album/' + (await page.evaluate(() => window.auralis.state.queue[0].album_id)));
     await page.waitForSelector('table.tracks');
-    await page.waitForTimeout(300);
+    // what the screenshot shows is in place: the seek heard and drawn, no spinner, images and fonts loaded
+    await page.waitForFunction(async () => {
+      await document.fonts.ready;
+      const e = window.auralis.engine;
+      return e.playhead && e.playhead.sample >= 12.3 * 48000 && e.position >= 12.3
+        && document.querySelector('#buffering').hidden
+        && Number(document.querySelector('#seek').value) >= 12.3
+        && [...document.images].every((i) => i.hidden || i.complete);
+    }, null, { polling: 20, timeout: 10_000 });
     await page.screenshot({ path: SCREENSHOT });
     assert.deepEqual(h.errors.filter((e) => !/favicon/.test(e)), []);
   });

@@ -48,13 +48,13 @@ export function writeWav(file, { sampleRate = 48000, from = 0, dur, tags = {} })
 export const TRACK_SECONDS = 25;
 export const CHUNK_SECONDS = 5;
 
-/** Two 25 s tracks of one album (track 2 continues the signal of track 1) and one other. */
-export function makeLibrary(dir) {
+/** Two 25 s (trackSeconds) tracks of one album (track 2 continues the signal of track 1) and one other. */
+export function makeLibrary(dir, { trackSeconds = TRACK_SECONDS } = {}) {
   const album = { IART: 'Tone Collective', IPRD: 'Multitone Suite', ICRD: '2024' };
   writeWav(path.join(dir, 'Tone Collective/Multitone Suite/01 First Movement.wav'),
-    { dur: TRACK_SECONDS, tags: { ...album, INAM: 'First Movement', ITRK: '1' } });
+    { dur: trackSeconds, tags: { ...album, INAM: 'First Movement', ITRK: '1' } });
   writeWav(path.join(dir, 'Tone Collective/Multitone Suite/02 Second Movement.wav'),
-    { from: TRACK_SECONDS, dur: TRACK_SECONDS, tags: { ...album, INAM: 'Second Movement', ITRK: '2' } });
+    { from: trackSeconds, dur: trackSeconds, tags: { ...album, INAM: 'Second Movement', ITRK: '2' } });
   writeWav(path.join(dir, 'Lonely Oscillator/Solo Works/01 Lone Tone.wav'),
     { sampleRate: 44100, dur: 8, tags: { IART: 'Lonely Oscillator', IPRD: 'Solo Works', INAM: 'Lone Tone', ITRK: '1', ICRD: '2023' } });
 }

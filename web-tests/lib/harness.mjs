@@ -6,8 +6,9 @@ import { launch } from './browser.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-export async function openPlayer() {
-  const server = await startServer();
+/** options: passed to startServer ({ chunkSeconds, trackSeconds }). */
+export async function openPlayer(options = {}) {
+  const server = await startServer(options);
   let b;
   try {
     b = await launch();
@@ -37,20 +38,39 @@ export async function playAlbum(page) {
   }, null, { timeout: 30_000 });
 }
 
-/** Sets the enhancement through the UI controls, then waits for the engine to apply it. */
+/** Sets the enhancement through the UI controls, one control at a time, each time waiting until
+ *  both the engine and the server hold the new state; then until the gain ramps are rendered. */
 export async function setEnhancement(page, { enabled, preset, intensity }) {
-  if (preset !== undefined) await page.selectOption('#preset', preset);
+  const want = {};
+  const applied = () => page.waitForFunction(async (w) => {
+    const e = window.auralis.engine.enh;
+    const s = await (await fetch('/api/enhancement')).json();
+    const same = (a, b) => (typeof b === 'number' ? Math.abs(a - b) < 1e-6 : a === b);
+    return Object.entries(w).every(([k, v]) => same(e[k], v) && same(s[k], v));
+  }, want, { polling: 20, timeout: 10_000 });
+  if (preset !== undefined) {
+    want.preset = preset;
+    await page.selectOption('#preset', preset);
+    await applied();
+  }
   if (intensity !== undefined) {
+    want.intensity = intensity;
     await page.evaluate((v) => {
       const el = document.querySelector('#intensity');
       el.value = v;
       el.dispatchEvent(new Event('input', { bubbles: true }));
       el.dispatchEvent(new Event('change', { bubbles: true }));
     }, intensity);
+    await applied();
   }
   if (enabled !== undefined) {
+    want.enabled = enabled;
     const now = await page.evaluate(() => window.auralis.engine.enh.enabled);
     if (now !== enabled) await page.click('#enh-toggle');
+    await applied();
   }
-  await page.waitForTimeout(50);
+  await page.waitForFunction(() => {
+    const e = window.auralis.engine;
+    return !e.ctx || e.ctx.currentTime >= e.settledAt;
+  }, null, { polling: 20, timeout: 10_000 });
 }

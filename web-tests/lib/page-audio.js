@@ -91,5 +91,28 @@ window.T = (() => {
     const t0 = performance.now();
     while (!(await fn())) { if (performance.now() - t0 > ms) throw new Error(`timeout waiting for ${what}`); await sleep(20); }
   }
-  return { tap, start, stop, reference, concat, align, compare, sleep, waitFor, engine };
+  // ---- waits on the audio clock and on engine state (no fixed sleeps) ----
+  /** Frames recorded since start(). */
+  function recorded() { return blocks.length ? blocks[blocks.length - 1].f + 128 - blocks[0].f : 0; }
+  /** Records until `seconds` more of output (audio clock) are in the recording. */
+  async function recordFor(seconds) {
+    const want = recorded() + Math.round(seconds * engine().ctx.sampleRate);
+    await waitFor(() => recorded() >= want, seconds * 1000 + 10000, `${seconds}s of recorded output`);
+  }
+  /** Records until the recording reaches context frame `frame`. */
+  async function recordUntil(frame) {
+    await waitFor(() => blocks.length && blocks[blocks.length - 1].f + 128 >= frame, 30000, `recording up to frame ${frame}`);
+  }
+  /** Waits until the render thread has passed every scheduled fade/ramp/splice of the engine. */
+  async function settled(ms = 10000) {
+    const e = engine();
+    await waitFor(() => e.ctx.currentTime >= e.settledAt, ms, 'scheduled changes to be rendered');
+  }
+  /** Waits until the decoded chunks have the processed variant of `preset`, none stood in for. */
+  async function processedReady(preset = engine().enh.preset, ms = 20000) {
+    const e = engine();
+    await waitFor(() => e.slots.length && e.slots.every((s) => s.buf.processed && s.preset === preset
+      && (!s.src.processed || !s.src.processed.stand_in)), ms, `processed chunks of ${preset}`);
+  }
+  return { tap, start, stop, reference, concat, align, compare, waitFor, engine, recorded, recordFor, recordUntil, settled, processedReady };
 })();

@@ -19,16 +19,16 @@ function freePort() {
   });
 }
 
-export async function startServer({ expectTracks = 3 } = {}) {
+export async function startServer({ expectTracks = 3, chunkSeconds = CHUNK_SECONDS, trackSeconds } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'auralis-web-'));
   const music = path.join(tmp, 'music');
   const data = path.join(tmp, 'data');
   fs.mkdirSync(data, { recursive: true });
-  makeLibrary(music);
+  makeLibrary(music, { trackSeconds });
   const port = await freePort();
   const cmd = (process.env.AURALIS_BIN || path.join(ROOT, 'target/debug/auralis')).split(' ');
   if (!process.env.AURALIS_BIN && !fs.existsSync(cmd[0])) throw new Error(`${cmd[0]} not found: build it first (cargo build --bin auralis)`);
-  const args = [...cmd.slice(1), 'serve', music, '--addr', `127.0.0.1:${port}`, '--data-dir', data, '--chunk-seconds', String(CHUNK_SECONDS)];
+  const args = [...cmd.slice(1), 'serve', music, '--addr', `127.0.0.1:${port}`, '--data-dir', data, '--chunk-seconds', String(chunkSeconds)];
   const proc = spawn(cmd[0], args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' } });
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });

@@ -49,6 +49,11 @@ class Output {
     this.variant.original.connect(this.master);
     this.variant.processed.connect(this.master);
     this.master.connect(this.ctx.destination);
+    this.settle = 0; // context time by which every scheduled fade/ramp/splice is complete
+  }
+  /** Notes that a scheduled change completes at context time t. */
+  settlesAt(t) {
+    this.settle = Math.max(this.settle, t);
   }
   /** First whole frame at least LEAD seconds from now. */
   frameSoon(lead = LEAD) {
@@ -65,6 +70,7 @@ class Output {
       p.setValueAtTime(p.value, t);
       p.linearRampToValueAtTime(g[v], t + ramp);
     }
+    this.settlesAt(t + ramp);
   }
 }
 
@@ -98,6 +104,18 @@ export class Engine extends EventTarget {
   get duration() { return this.cur ? this.cur.meta.total_samples / this.cur.meta.sample_rate : 0; }
   get trackId() { return this.cur?.id ?? null; }
   get decodedChunks() { return this.slots.filter((s) => s.buf.original).length; }
+  /** Context time (s) by which every scheduled change (seek fade-in, preset splice, gain
+   *  ramp) has been rendered; compare with ctx.currentTime. Chunk joins are not changes. */
+  get settledAt() { return this.out?.settle ?? 0; }
+  /** What the render thread is playing now, read from the audio clock (not the 100 ms pump):
+   *  { trackId, sample } with sample the absolute position in the track, or null. */
+  get playhead() {
+    const out = this.out;
+    if (!out) return null;
+    const now = Math.floor(out.nowFrame());
+    const s = this.slots.find((x) => x.out === out && x.startFrame !== null && x.startFrame <= now && now < x.startFrame + x.length);
+    return s ? { trackId: s.track.id, sample: s.k * s.track.meta.chunk_samples + now - s.startFrame } : null;
+  }
 
   snapshot() {
     return {
@@ -266,9 +284,14 @@ export class Engine extends EventTarget {
     let lastErr;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const { bytes } = await this.api.chunk(id, k, variant, preset);
+        const t0 = performance.now();
+        const { bytes, tier } = await this.api.chunk(id, k, variant, preset);
+        const t1 = performance.now();
         this.stats.chunksFetched++;
-        return await out.ctx.decodeAudioData(bytes);
+        const buf = await out.ctx.decodeAudioData(bytes);
+        // observable: which chunk arrived, from which cache tier, how long fetch and decode took
+        this.emit('chunk', { trackId: id, k, variant, preset: variant === 'processed' ? preset : null, tier, fetchMs: t1 - t0, decodeMs: performance.now() - t1 });
+        return buf;
       } catch (e) {
         lastErr = e;
         if (e?.status && e.status < 500) break; // 4xx/422: retrying will not help
@@ -326,6 +349,7 @@ export class Engine extends EventTarget {
       fade.gain.linearRampToValueAtTime(1, fromFrame / sr + FADE);
     }
     src.start(fromFrame / sr, offset / sr);
+    if (fadeIn) slot.out.settlesAt(fromFrame / sr + FADE);
     src.onended = () => this.pump();
     return { src, fade, stand_in: !slot.buf[variant] };
   }
@@ -347,6 +371,7 @@ export class Engine extends EventTarget {
         old.fade.gain.setValueAtTime(1, T / sr);
         old.fade.gain.linearRampToValueAtTime(0, T / sr + FADE);
         old.src.stop(T / sr + FADE + 0.001);
+        slot.out.settlesAt(T / sr + FADE + 0.001);
       } else {
         old.src.stop(); // had not started yet
       }

@@ -301,8 +301,14 @@ function applyEnh(next) {
   showEnh();
 }
 
+let persistSeq = 0;
 async function persist(call) {
-  try { applyEnh(await call()); } catch (e) { toast(`Could not save the enhancement setting: ${e.message}`); }
+  // only the answer to the latest change is applied: an older one may arrive after it
+  const seq = ++persistSeq;
+  try {
+    const s = await call();
+    if (seq === persistSeq) applyEnh(s);
+  } catch (e) { toast(`Could not save the enhancement setting: ${e.message}`); }
 }
 
 function toggleEnh() {
