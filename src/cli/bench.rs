@@ -102,6 +102,16 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     let (t_fast, _) = best_of(runs, || Ok(TrackAudio::open(&ref_path)?.fast_profile()?))?;
     println!("  fast profile (open + excerpts)      {}", ms(t_fast));
+    // A never-seen long track: the fast profile reads sparse excerpts, never the whole file.
+    let long_minutes = if args.quick { 2.0 } else { 10.0 };
+    let long_dir = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let long_path = long_dir.path().join("long.flac");
+    looped_flac(&args.fixtures, &long_path, long_minutes)?;
+    let (t_fast_long, _) = best_of(runs, || Ok(TrackAudio::open(&long_path)?.fast_profile()?))?;
+    println!(
+        "  fast profile, {long_minutes:.0}-minute FLAC (open + sparse reads) {}",
+        ms(t_fast_long)
+    );
 
     println!("\n== mastering chain (one core)");
     for preset in [Preset::Adaptive, Preset::Punchy] {
