@@ -11,12 +11,23 @@ async fn library_endpoints() {
     let music = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     standard_library(music.path());
+    // Not audio at all: the scan lists it as unreadable and goes on.
+    std::fs::write(music.path().join("notes.mp3"), b"this is not an mp3 file").unwrap();
     let ts = TestServer::start(music.path(), data.path()).await;
 
     let health = ts.get_json("/api/health").await;
     assert_eq!(health["status"], "ok");
     assert_eq!(health["version"], "0.1.0");
     assert_eq!(health["tracks"], 7, "{health}");
+
+    let unreadable = ts.get_json("/api/library/unreadable").await;
+    let items = unreadable["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{unreadable}");
+    assert_eq!(items[0]["path"], "notes.mp3");
+    assert!(
+        !items[0]["reason"].as_str().unwrap().is_empty(),
+        "{unreadable}"
+    );
 
     // Paging.
     let page = ts.get_json("/api/tracks?limit=3&offset=0").await;

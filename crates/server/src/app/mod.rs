@@ -222,6 +222,11 @@ impl App {
         self.db(|l| l.artists()).await
     }
 
+    /// Files the last scans could not read, with the reason.
+    pub async fn unreadable(&self) -> Result<Vec<auralis_library::UnreadableFile>> {
+        self.db(|l| l.unreadable()).await
+    }
+
     /// Image bytes and MIME type of a track's artwork.
     pub async fn artwork(&self, id: i64) -> Result<(Vec<u8>, String)> {
         self.track(id).await?;

@@ -90,6 +90,19 @@ pub struct ArtistList {
     pub items: Vec<Artist>,
 }
 
+/// A file in the music folder that could not be read, and why.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UnreadableFile {
+    /// Relative to the music folder.
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UnreadableList {
+    pub items: Vec<UnreadableFile>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct ScanReport {
     pub added: u64,

@@ -44,6 +44,7 @@ fn api_router() -> OpenApiRouter<App> {
         .routes(routes!(library::list_albums))
         .routes(routes!(library::get_album))
         .routes(routes!(library::list_artists))
+        .routes(routes!(library::list_unreadable))
         .routes(routes!(library::start_scan, library::scan_status))
         .routes(routes!(stream::metadata))
         .routes(routes!(stream::chunk))

@@ -55,6 +55,21 @@ pub async fn get_track(State(app): State<App>, Path(id): Path<i64>) -> Result<Js
     Ok(Json((&app.track(id).await?).into()))
 }
 
+#[utoipa::path(get, path = "/api/library/unreadable", tag = "library",
+    responses((status = 200, body = dto::UnreadableList)))]
+pub async fn list_unreadable(State(app): State<App>) -> Result<Json<dto::UnreadableList>> {
+    let items = app.unreadable().await?;
+    Ok(Json(dto::UnreadableList {
+        items: items
+            .into_iter()
+            .map(|f| dto::UnreadableFile {
+                path: f.path,
+                reason: f.reason,
+            })
+            .collect(),
+    }))
+}
+
 #[utoipa::path(get, path = "/api/albums", tag = "library",
     responses((status = 200, body = dto::AlbumList)))]
 pub async fn list_albums(State(app): State<App>) -> Result<Json<dto::AlbumList>> {
