@@ -2,7 +2,8 @@
 //!
 //! # Formats and decoders
 //! Everything is decoded with `symphonia` 0.6 (`features = ["all"]`): FLAC, MP3, AAC-LC and ALAC
-//! in MP4/M4A, Ogg Vorbis, WAV and AIFF (integer and float PCM). **Opus** uses
+//! in MP4/M4A (gapless: the edit list or `iTunSMPB` is applied here, see below), Ogg Vorbis,
+//! WAV and AIFF (integer and float PCM). **Opus** uses
 //! `symphonia-adapter-libopus` 0.3 (libopus 1.6 built from the bundled source with cmake, via
 //! `opusic-sys`): libopus is the reference decoder (ffmpeg's own decoder is validated against it),
 //! so its output is the ground truth rather than an approximation, it handles every Opus mode
@@ -31,6 +32,20 @@
 //! * If the stream cannot be handled that way (seek fails, time base is not 1/rate, packet
 //!   timestamps disagree with the decoder), the count falls back to a full decode at open and
 //!   random access falls back to "decode from the start" (correct, slower; only broken files).
+//!
+//! # Gapless MP4 (AAC, ALAC)
+//! symphonia 0.6.1's MP4 demuxer applies neither the edit list nor `iTunSMPB`, so AAC decodes
+//! with the encoder priming (1024 frames for ffmpeg and current Apple encoders, 2112 for older
+//! ones) in front and the last packet's padding behind. `open` reads the trim itself (see
+//! `mp4_trim`: a small bounded parser of `moov`): the first media edit of the track's
+//! `edts/elst` (`media_time` = priming, `segment_duration` converted from the `mvhd` timescale =
+//! length; an edit that ends within one movie tick of the media end means the exact media end,
+//! since ffmpeg stores the length in milliseconds), else the `iTunSMPB` tag (priming, padding,
+//! length). Output frame 0 is decoded frame `priming`, and [`SourceInfo::frames`] is the trimmed
+//! length (the fixture: exactly the 352336 frames of the WAV, aligned to the sample with
+//! ffmpeg's decode). Without an edit list or tag, or with a malformed one, the decode is not
+//! trimmed (the file still opens). ALAC edit lists normally start at 0 and cover the whole
+//! media; a non-trivial one is applied the same way.
 //!
 //! # Sample-accurate random access
 //! Packet positions come from the demuxer's timestamps: the decoded block of a packet ends at
@@ -75,6 +90,7 @@ use symphonia::core::packet::Packet;
 use symphonia::core::units::Timestamp;
 
 pub mod downmix;
+mod mp4_trim;
 pub mod resample;
 
 /// One stereo sample frame.
@@ -264,8 +280,13 @@ pub(crate) struct Native {
     track_id: u32,
     pub(crate) rate: u32,
     info: SourceInfo,
-    /// Timestamp of output frame 0.
+    /// Timestamp of decoded frame 0.
     base: i64,
+    /// Decoded frames dropped at the start (MP4 encoder priming, see [`mp4_trim`]). Output frame
+    /// `i` is decoded frame `skip + i`; every position below is a decoded position, only
+    /// [`Native::read_into`] and `frames` are in output positions.
+    skip: u64,
+    /// Output frames (after the MP4 trim).
     pub(crate) frames: u64,
     preroll: u64,
     /// MPEG audio (MP1/MP2/MP3) packets, see [`Native::packet_end`].
@@ -466,6 +487,7 @@ impl Native {
             rate,
             info,
             base: 0,
+            skip: 0,
             frames: 0,
             preroll,
             mpeg_audio,
@@ -478,6 +500,9 @@ impl Native {
             mixer: downmix::Mixer::default(),
         };
         n.establish_length(if lossless { claimed } else { None })?;
+        if n.info.format == "mp4" && matches!(n.info.codec.as_str(), "aac" | "alac") {
+            n.apply_mp4_trim();
+        }
         n.info.frames = n.frames;
         if n.info.source_channels == 0 {
             n.info.source_channels = u16::try_from(n.mixer.channels()).unwrap_or(u16::MAX);
@@ -485,10 +510,29 @@ impl Native {
         Ok(n)
     }
 
+    /// Gapless MP4: drop the encoder priming and the padding given by the edit list or the
+    /// `iTunSMPB` tag (see [`mp4_trim`]). A trim that does not fit the decoded stream (priming
+    /// beyond its end) is ignored; a length beyond the decoded end is capped to it.
+    fn apply_mp4_trim(&mut self) {
+        let Ok(mut file) = File::open(&self.path) else {
+            return;
+        };
+        let Some(trim) = mp4_trim::read_trim(&mut file, self.track_id, self.rate) else {
+            return;
+        };
+        if trim.start >= self.frames {
+            return;
+        }
+        let avail = self.frames - trim.start;
+        self.skip = trim.start;
+        self.frames = trim.len.map_or(avail, |l| l.min(avail));
+    }
+
+    /// A decode error at decoded position `position`, reported in output positions.
     fn err_decode(&self, position: u64, detail: impl Into<String>) -> SourceError {
         SourceError::Decode {
             path: self.path.clone(),
-            position,
+            position: position.saturating_sub(self.skip),
             detail: detail.into(),
         }
     }
@@ -557,7 +601,8 @@ impl Native {
                     // itself (libopus adapter: pre-skip on the first packet after a reset), the
                     // block ends at `end`. More: the decoder did not trim the padding the
                     // container declares (AAC in MP4): the block starts at `start`, and the
-                    // extra frames are part of the decoded stream (`read_all` includes them).
+                    // extra frames are part of the decoded stream (the MP4 trim, applied on
+                    // top of decoded positions, removes them).
                     let end = if (len as u64) > dur {
                         start.saturating_add(len as i64)
                     } else {
@@ -865,13 +910,14 @@ impl Native {
         }
     }
 
-    /// Frames `[a, b)`, `a < b <= frames`.
+    /// Output frames `[a, b)`, `a < b <= frames`.
     pub(crate) fn read(&mut self, a: u64, b: u64) -> Result<Vec<Frame>, SourceError> {
         let mut out = Vec::with_capacity((b - a) as usize);
         self.read_into(a, b, &mut out)?;
         Ok(out)
     }
 
+    /// Output frames `[a, b)`, `a < b <= frames`, appended to `out`.
     pub(crate) fn read_into(
         &mut self,
         a: u64,
@@ -879,6 +925,16 @@ impl Native {
         out: &mut Vec<Frame>,
     ) -> Result<(), SourceError> {
         debug_assert!(a < b && b <= self.frames);
+        self.read_decoded_into(a + self.skip, b + self.skip, out)
+    }
+
+    /// Decoded frames `[a, b)` (positions before the MP4 trim), appended to `out`.
+    fn read_decoded_into(
+        &mut self,
+        a: u64,
+        b: u64,
+        out: &mut Vec<Frame>,
+    ) -> Result<(), SourceError> {
         if self.cursor != Some(a) {
             self.position_at(a)?;
         }

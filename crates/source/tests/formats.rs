@@ -119,10 +119,84 @@ fn vorbis_correlates_and_is_gapless() {
 }
 
 #[test]
-fn aac_correlates_after_priming() {
-    // MP4 AAC is not gapless in symphonia: the 1024-frame priming (+ decoder delay) is kept.
+fn aac_correlates_and_is_gapless() {
+    // The MP4 edit list trims the 1024-frame priming and the padding. ffmpeg stored the edit
+    // length in milliseconds (7989 ms = 352315 frames); it ends within one movie tick of the
+    // media end (`mdhd`: 1024 + 352336), which is the exact length.
     let lag = assert_lossy_correlates("drascula-track1-8s.m4a", 0.98);
-    assert!((1024..=2112).contains(&lag), "lag {lag}");
+    assert_eq!(lag, 0);
+    assert_eq!(open("drascula-track1-8s.m4a").info().frames, 352336);
+}
+
+/// The AAC fixture rewritten in a temp dir: the `edts` box renamed to `free` (no edit list) and,
+/// when `smpb` is given, an `iTunSMPB` tag appended to `moov/udta/meta/ilst` (the `moov` is the
+/// last box, so no chunk offset moves).
+fn aac_variant(dir: &tempfile::TempDir, name: &str, smpb: Option<&str>) -> std::path::PathBuf {
+    fn find(d: &[u8], from: usize, tag: &[u8]) -> usize {
+        from + d[from..].windows(4).position(|w| w == tag).unwrap() - 4
+    }
+    fn bx(tag: &[u8], body: &[u8]) -> Vec<u8> {
+        [&(body.len() as u32 + 8).to_be_bytes()[..], tag, body].concat()
+    }
+    let mut d = std::fs::read(fixture("drascula-track1-8s.m4a")).unwrap();
+    let moov = find(&d, 0, b"moov");
+    let edts = find(&d, moov, b"edts");
+    d[edts + 4..edts + 8].copy_from_slice(b"free");
+    if let Some(text) = smpb {
+        let mut data = vec![0, 0, 0, 1, 0, 0, 0, 0];
+        data.extend_from_slice(text.as_bytes());
+        let item = bx(
+            b"----",
+            &[
+                bx(b"mean", b"\0\0\0\0com.apple.iTunes"),
+                bx(b"name", b"\0\0\0\0iTunSMPB"),
+                bx(b"data", &data),
+            ]
+            .concat(),
+        );
+        assert_eq!(
+            moov + u32::from_be_bytes(d[moov..moov + 4].try_into().unwrap()) as usize,
+            d.len()
+        );
+        let mut at = moov;
+        for tag in [b"moov", b"udta", b"meta", b"ilst"] {
+            at = find(&d, at, tag);
+            let size = u32::from_be_bytes(d[at..at + 4].try_into().unwrap()) + item.len() as u32;
+            d[at..at + 4].copy_from_slice(&size.to_be_bytes());
+            at += 8;
+        }
+        d.extend_from_slice(&item);
+    }
+    let path = dir.path().join(name);
+    std::fs::write(&path, d).unwrap();
+    path
+}
+
+#[test]
+fn aac_trim_is_an_offset_of_the_untrimmed_decode() {
+    use auralis_source::Source;
+    let dir = tempfile::tempdir().unwrap();
+    // No edit list, no tag: today's untrimmed decode (priming + padding of the last packet).
+    let raw = Source::open(&aac_variant(&dir, "noedit.m4a", None))
+        .unwrap()
+        .read_all()
+        .unwrap();
+    assert_eq!(raw.len(), 346 * 1024);
+    let trimmed = open("drascula-track1-8s.m4a").read_all().unwrap();
+    assert!(bits(&trimmed) == bits(&raw[1024..1024 + 352336]));
+    // iTunSMPB only (priming 0x400, padding 0x3B0, length 0x56050 = 352336): same result.
+    let path = aac_variant(
+        &dir,
+        "smpb.m4a",
+        Some(" 00000000 00000400 000003B0 0000000000056050 00000000 00000000"),
+    );
+    let mut s = Source::open(&path).unwrap();
+    assert_eq!(s.info().frames, 352336);
+    assert!(bits(&s.read_all().unwrap()) == bits(&trimmed));
+    assert!(bits(&s.read(100_000..100_500).unwrap()) == bits(&trimmed[100_000..100_500]));
+    // A malformed tag is ignored: untrimmed, not an error.
+    let path = aac_variant(&dir, "badsmpb.m4a", Some(" zz 400"));
+    assert_eq!(Source::open(&path).unwrap().info().frames, 346 * 1024);
 }
 
 #[test]
