@@ -37,6 +37,15 @@ describe('player UI (real server, headless chromium)', { timeout: 120_000 }, () 
     assert.match(await page.textContent('#view'), /Lone Tone/);
   });
 
+  it('shows the last scan and the files it could not read', async () => {
+    await page.click('.tabs a[data-tab=library]');
+    await page.waitForSelector('#unreadable');
+    assert.match(await page.textContent('#scan-status'), /3 added/);
+    const rows = await page.locator('#unreadable li').allTextContents();
+    assert.equal(rows.length, 1);
+    assert.match(rows[0], /^Lonely Oscillator\/notes\.mp3 · \S/);
+  });
+
   it('searches tracks', async () => {
     await page.fill('#search', 'lone');
     await page.waitForSelector('h1:has-text("Search")');

@@ -57,4 +57,6 @@ export function makeLibrary(dir, { trackSeconds = TRACK_SECONDS } = {}) {
     { from: trackSeconds, dur: trackSeconds, tags: { ...album, INAM: 'Second Movement', ITRK: '2' } });
   writeWav(path.join(dir, 'Lonely Oscillator/Solo Works/01 Lone Tone.wav'),
     { sampleRate: 44100, dur: 8, tags: { IART: 'Lonely Oscillator', IPRD: 'Solo Works', INAM: 'Lone Tone', ITRK: '1', ICRD: '2023' } });
+  // not audio at all: the scan lists it as unreadable and indexes everything else
+  fs.writeFileSync(path.join(dir, 'Lonely Oscillator/notes.mp3'), 'these are liner notes, not an mp3');
 }

@@ -39,6 +39,8 @@ export const api = {
   artists: () => getJson('/api/artists'),
   artworkUrl: (trackId) => `/api/tracks/${trackId}/artwork`,
   scanStatus: () => getJson('/api/library/scan'),
+  startScan: () => postJson('/api/library/scan'),
+  unreadable: () => getJson('/api/library/unreadable'),
 
   metadata: (id) => getJson(`/api/stream/${id}/metadata`),
   chunkUrl(id, n, variant, preset) {

@@ -155,6 +155,25 @@ function queueView() {
     : h('p', { class: 'empty' }, 'The queue is empty. Play an album or add tracks with +.'));
 }
 
+/** Scan status, a rescan button and the files the scan could not read (with the reason). */
+async function libraryView() {
+  const [scan, { items }] = await Promise.all([api.scanStatus(), api.unreadable()]);
+  const r = scan.last_report;
+  const status = scan.running
+    ? `Scanning: ${scan.processed} of ${scan.total ?? scan.seen} files…`
+    : r ? `Last scan: ${r.added} added, ${r.updated} updated, ${r.removed} removed, ${r.unchanged} unchanged, ${r.unreadable} unreadable (${r.seconds.toFixed(1)} s)`
+      : 'No scan yet.';
+  setView('Library',
+    h('p', { id: 'scan-status' }, status),
+    scan.error ? h('p', { class: 'empty' }, `The last scan failed: ${scan.error}`) : [],
+    h('button', { class: 'btn', type: 'button', id: 'rescan', disabled: scan.running,
+      onclick: async () => { await api.startScan(); libraryView(); } }, 'Rescan'),
+    h('h2', {}, 'Unreadable files'),
+    items.length ? h('ul', { class: 'list', id: 'unreadable' }, items.map((f) => h('li', {},
+      h('strong', {}, f.path), h('span', { class: 'muted' }, ` · ${f.reason}`))))
+      : h('p', { class: 'empty' }, 'Every file could be read.'));
+}
+
 async function route() {
   const hash = location.hash || '#/albums';
   const [, name, arg] = hash.match(/^#\/([a-z]+)(?:\/(.*))?$/) ?? [null, 'albums'];
@@ -168,6 +187,7 @@ async function route() {
     else if (name === 'artist') await artistView(arg);
     else if (name === 'tracks') await tracksView();
     else if (name === 'queue') queueView();
+    else if (name === 'library') await libraryView();
     else if (name === 'search') await searchView(decodeURIComponent(arg ?? ''));
     else await albumsView();
   } catch (e) {
@@ -389,7 +409,11 @@ api.events({
     const same = d.enabled === state.enh.enabled && d.preset === state.enh.preset && d.intensity === state.enh.intensity;
     if (!same && document.activeElement !== $('#intensity')) applyEnh(d);
   },
-  scan: (d) => { if (!d.running) { state.albums = null; if (!location.hash || location.hash === '#/albums') route(); } },
+  scan: (d) => {
+    if (d.running) return;
+    state.albums = null;
+    if (!location.hash || ['#/albums', '#/library'].includes(location.hash)) route();
+  },
 });
 
 window.addEventListener('hashchange', route);
