@@ -2,9 +2,33 @@
 //! renderer's gate so the queue can be observed deterministically (no sleeps).
 mod common;
 
-use auralis_cache::{Priority, Tier, Variant};
+use auralis_cache::fake::FakeRenderer;
+use auralis_cache::{Cache, Priority, Tier, TrackId, Variant};
 use common::*;
+use std::path::Path;
 use std::sync::Arc;
+
+/// One worker with renders held at the gate, and track A playing from chunk 0 (`next` queued
+/// after it). Returns once A's chunk 0 is rendering, so the rest of the plan sits in the queue.
+async fn one_gated_worker_playing_a(
+    dir: &Path,
+    chunks: u64,
+    next: Option<TrackId>,
+) -> (Arc<Cache>, Arc<FakeRenderer>) {
+    let r = renderer(chunks);
+    let mut c = config(dir);
+    c.workers = 1;
+    let cache = Arc::new(open(c, &r));
+    r.close_gate();
+    let mut started = r.watch_started();
+    cache.update_position(A, 0, "adaptive", next).await.unwrap();
+    assert_eq!(
+        started.recv().await,
+        Some((A, 0)),
+        "A's chunk 0 is rendering"
+    );
+    (cache, r)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_requests_render_once() {
@@ -32,17 +56,8 @@ async fn fifty_concurrent_requests_render_once() {
 #[tokio::test]
 async fn a_waiting_request_overtakes_queued_background_work() {
     let dir = tempfile::tempdir().unwrap();
-    let r = renderer(8);
-    let mut c = config(dir.path());
-    c.workers = 1;
-    let cache = Arc::new(open(c, &r));
-    r.close_gate();
-    let mut started = r.watch_started();
-    cache
-        .update_position(A, 0, "adaptive", Some(B))
-        .await
-        .unwrap();
-    assert_eq!(started.recv().await, Some((A, 0))); // P1, held at the gate
+    // A's chunk 0 (P1) is held at the gate.
+    let (cache, r) = one_gated_worker_playing_a(dir.path(), 8, Some(B)).await;
     let c2 = cache.clone();
     let waiting = tokio::spawn(async move { c2.get_chunk(A, 6, &Variant::Original).await });
     until(|| cache.waiting_requests() == 1).await;
@@ -72,14 +87,7 @@ async fn a_waiting_request_overtakes_queued_background_work() {
 #[tokio::test]
 async fn track_change_drops_queued_work_but_keeps_the_running_chunk() {
     let dir = tempfile::tempdir().unwrap();
-    let r = renderer(6);
-    let mut c = config(dir.path());
-    c.workers = 1;
-    let cache = open(c, &r);
-    r.close_gate();
-    let mut started = r.watch_started();
-    cache.update_position(A, 0, "adaptive", None).await.unwrap();
-    assert_eq!(started.recv().await, Some((A, 0)));
+    let (cache, r) = one_gated_worker_playing_a(dir.path(), 6, None).await;
     cache.update_position(B, 0, "adaptive", None).await.unwrap();
     assert!(cache.queue().iter().all(|t| t.track == B));
     r.open_gate();
@@ -100,14 +108,7 @@ async fn track_change_drops_queued_work_but_keeps_the_running_chunk() {
 #[tokio::test]
 async fn preset_change_drops_queued_work_for_the_old_preset() {
     let dir = tempfile::tempdir().unwrap();
-    let r = renderer(5);
-    let mut c = config(dir.path());
-    c.workers = 1;
-    let cache = open(c, &r);
-    r.close_gate();
-    let mut started = r.watch_started();
-    cache.update_position(A, 0, "adaptive", None).await.unwrap();
-    assert_eq!(started.recv().await, Some((A, 0)));
+    let (cache, r) = one_gated_worker_playing_a(dir.path(), 5, None).await;
     cache.update_position(A, 0, "warm", None).await.unwrap();
     assert!(cache
         .queue()
