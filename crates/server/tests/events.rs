@@ -37,13 +37,7 @@ async fn events_over_sse() {
     );
 
     // Scan progress, ending idle with a report.
-    let resp = ts
-        .client
-        .post(ts.url("/api/library/scan"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 202);
+    ts.start_scan().await;
     let e = events
         .until("scan", |s| s["running"] == false)
         .await

@@ -141,14 +141,7 @@ async fn rescan_after_adding_and_deleting_files() {
     assert_eq!(status["last_report"]["added"], 7, "{status}");
 
     // A rescan with nothing changed.
-    let resp = ts
-        .client
-        .post(ts.url("/api/library/scan"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 202);
-    let started: Value = resp.json().await.unwrap();
+    let started = ts.start_scan().await;
     assert!(started.get("running").is_some());
     let report = ts.wait_scan_idle().await;
     assert_eq!(report["last_report"]["unchanged"], 7, "{report}");
@@ -157,13 +150,7 @@ async fn rescan_after_adding_and_deleting_files() {
     // Add one file, delete another.
     synthetic_wav(&music.path().join("Synth/new-one.wav"), 44100, 3.0, 330.0);
     std::fs::remove_file(music.path().join("Formats/passage.ogg")).unwrap();
-    let resp = ts
-        .client
-        .post(ts.url("/api/library/scan"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 202);
+    ts.start_scan().await;
     let report = ts.wait_scan_idle().await;
     let r = &report["last_report"];
     assert_eq!(r["added"], 1, "{report}");

@@ -247,9 +247,16 @@ impl TestServer {
         }
     }
 
-    /// Waits (bounded) for the tag scan to end; analysis may still run.
-    pub async fn wait_scan_report(&self) -> Value {
-        self.wait_scan_idle().await
+    /// Starts a scan: the server answers 202 with the scan status.
+    pub async fn start_scan(&self) -> Value {
+        let resp = self
+            .client
+            .post(self.url("/api/library/scan"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 202);
+        resp.json().await.unwrap()
     }
 
     /// Every track, by title.
