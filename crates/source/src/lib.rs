@@ -25,7 +25,9 @@
 //! * other codecs (MP3, AAC, Vorbis, Opus) or no count: a packet scan (demux only, no decode)
 //!   sums the valid duration of every packet (gapless trims included; the untrimmed `dur` of
 //!   symphonia 0.6.1's MP3 demuxer is corrected, see `Native::packet_span`). A 10-minute MP3,
-//!   AAC, Vorbis or Opus file opens in about 5-15 ms;
+//!   AAC, Vorbis or Opus file opens in about 5-15 ms. MPEG audio without a Xing/Info/VBRI
+//!   frame count is demuxed without its byte length, so symphonia does not guess a length from
+//!   the first frames and cut the stream there (see `Probe::Unsized`);
 //! * then, in both cases, the **tail is verified**: seek shortly before the claimed end, decode
 //!   to the end of the stream and take the real end of the last decodable packet. A header that
 //!   claims more than the file holds (truncated file, lying WAV header) or less is corrected.
@@ -274,6 +276,7 @@ enum Step {
 /// Decoder + demuxer at the source rate, producing stereo frames at exact positions.
 pub(crate) struct Native {
     path: PathBuf,
+    probe: Probe,
     reader: Box<dyn FormatReader>,
     decoder: Box<dyn AudioDecoder>,
     params: AudioCodecParameters,
@@ -313,12 +316,55 @@ fn ext_hint(path: &Path) -> Hint {
     hint
 }
 
-fn probe(path: &Path) -> Result<Box<dyn FormatReader>, SourceError> {
+/// A file that does not report its length (see [`Probe::Unsized`]).
+struct UnsizedFile(File);
+
+impl std::io::Read for UnsizedFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl std::io::Seek for UnsizedFile {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.0.seek(pos)
+    }
+}
+
+impl symphonia::core::io::MediaSource for UnsizedFile {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+    fn byte_len(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// How a file is handed to the demuxer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Probe {
+    /// As it is.
+    Plain,
+    /// Without its byte length: for MPEG audio with no Xing/Info/VBRI frame count. symphonia
+    /// 0.6.1 then estimates the frame count from the first 16 frames' average size and treats
+    /// that guess as an exact gapless length: packets past it get `trim_end`, which its decoder
+    /// applies, so the estimate's error is cut from the end of the stream (one frame for most
+    /// CBR files, where the estimate rounds down; many for VBR files), and its seek refuses
+    /// positions past the guess. Without a byte length it makes no estimate, trims nothing and
+    /// every frame decodes, as in ffmpeg.
+    Unsized,
+}
+
+fn probe(path: &Path, how: Probe) -> Result<Box<dyn FormatReader>, SourceError> {
     let file = File::open(path).map_err(|source| SourceError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+    let source: Box<dyn symphonia::core::io::MediaSource> = match how {
+        Probe::Plain => Box::new(file),
+        Probe::Unsized => Box::new(UnsizedFile(file)),
+    };
+    let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
     // A demuxer that panics on a hostile header (e.g. an arithmetic overflow in a debug build)
     // must not take the caller down: report it as an invalid header.
     let probed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -394,7 +440,12 @@ impl Native {
                 path: path.to_path_buf(),
             });
         }
-        let reader = probe(path)?;
+        let mut reader = probe(path, Probe::Plain)?;
+        let mut how = Probe::Plain;
+        if unsure_mpeg_length(reader.as_ref()) {
+            reader = probe(path, Probe::Unsized)?;
+            how = Probe::Unsized;
+        }
         let format_name = canonical_format(reader.format_info().short_name);
         let track = reader
             .default_track(TrackType::Audio)
@@ -480,6 +531,7 @@ impl Native {
         };
         let mut n = Native {
             path: path.to_path_buf(),
+            probe: how,
             reader,
             decoder,
             params,
@@ -623,7 +675,7 @@ impl Native {
     /// Re-open the file: a fresh demuxer and decoder positioned at the very start, the same
     /// state as a full decode begins with.
     fn rewind(&mut self) -> Result<(), SourceError> {
-        self.reader = probe(&self.path)?;
+        self.reader = probe(&self.path, self.probe)?;
         self.decoder = Self::make_decoder(&self.path, &self.params)?;
         self.cursor = Some(0);
         self.pending.clear();
@@ -639,7 +691,7 @@ impl Native {
     }
 
     fn reopen_reader(&mut self) -> bool {
-        match probe(&self.path) {
+        match probe(&self.path, self.probe) {
             Ok(r) => {
                 self.reader = r;
                 true
@@ -986,6 +1038,29 @@ impl Native {
             }
         }
     }
+}
+
+/// MPEG audio whose frame count symphonia would guess (no Xing/Info/VBRI count, hence no
+/// `num_frames` that is not an estimate): see [`Probe::Unsized`]. A LAME tag (delay/padding)
+/// always comes with an Info/Xing frame count, which is exact.
+fn unsure_mpeg_length(reader: &dyn FormatReader) -> bool {
+    let Some(track) = reader
+        .default_track(TrackType::Audio)
+        .or_else(|| reader.first_track(TrackType::Audio))
+    else {
+        return false;
+    };
+    let mpeg = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .is_some_and(|p| {
+            use symphonia::core::codecs::audio::well_known::{
+                CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3,
+            };
+            [CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3].contains(&p.codec)
+        });
+    mpeg && track.delay.is_none() && track.padding.is_none()
 }
 
 /// Frames in an MPEG audio frame, from its header (the first four bytes of the packet).
