@@ -1,4 +1,5 @@
 //! f32 → integer quantisation, optionally with TPDF dither seeded by absolute sample position.
+//! Samples below [`DITHER_FLOOR_LSB`] (digital silence, decayed filter tails) take no dither.
 
 use crate::BitDepth;
 
@@ -31,11 +32,18 @@ pub fn tpdf(position: u64, channel: u64) -> f64 {
     u1 - u2
 }
 
+/// Below this magnitude (in LSB) a sample is silence: it quantises to 0 and gets no dither.
+/// Digital silence then stays digital silence, and a fade to zero ends in zeros as soon as the
+/// chain's filter tails have decayed below it (instead of ±1 LSB of dither noise, -84 dBFS).
+pub const DITHER_FLOOR_LSB: f64 = 1.0 / 4096.0;
+
 /// Quantise one sample: `round(v * 2^(bits-1) + d)` (half away from zero) clamped to the
 /// integer range; NaN → 0. Written without `f64::round` (a libm call on baseline x86-64).
 #[inline(always)]
 fn quantize_one(v: f32, scale: f64, d: f64, lo: f64, hi: f64) -> i32 {
-    let x = (v as f64) * scale + d;
+    let x = (v as f64) * scale;
+    // Silence (and NaN) takes no dither; branch-free: d is multiplied by 0 or 1.
+    let x = x + d * f64::from(u8::from(x.abs() >= DITHER_FLOOR_LSB));
     // `clamp` keeps NaN; the saturating `as` cast maps it to 0.
     let x = x.clamp(lo, hi);
     // Half away from zero: trunc(x ± 0.5) (exact mirror images, so identical to rounding
@@ -46,7 +54,8 @@ fn quantize_one(v: f32, scale: f64, d: f64, lo: f64, hi: f64) -> i32 {
 /// Quantise stereo frames into two planar channel buffers (cleared first).
 ///
 /// `first_sample` is the absolute position of `frames[0]` in the track; with `dither` the
-/// TPDF dither of sample `i` depends only on `first_sample + i` and the channel.
+/// TPDF dither of sample `i` depends only on `first_sample + i`, the channel and whether the
+/// sample is silence (below [`DITHER_FLOOR_LSB`]: 0 out, no dither).
 /// Without dither, values on the integer grid (`k / 2^(bits-1)`) give back exactly `k`.
 /// Out-of-range values clamp to the integer range (they never wrap).
 pub fn quantize_planar(
@@ -157,6 +166,35 @@ mod tests {
         assert!((var - 1.0 / 6.0).abs() < 0.01, "var {var}");
         assert!(((inner as f64 / n as f64) - 0.75).abs() < 0.01);
         assert_ne!(tpdf(5, 0), tpdf(5, 1));
+    }
+
+    #[test]
+    fn silence_takes_no_dither() {
+        // Digital silence: zeros out, at both depths, wherever it sits in the track.
+        for depth in [BitDepth::Sixteen, BitDepth::TwentyFour] {
+            let q = quantize(&vec![[0.0, -0.0]; 50_000], depth, 123_456_789, true);
+            assert!(q.iter().all(|f| *f == [0, 0]), "{depth:?}");
+        }
+        // A fade to zero (with the tiny tail an IIR filter leaves) ends in zeros; the audible
+        // part is still dithered.
+        let fade: Vec<[f32; 2]> = (0..20_000)
+            .map(|i| {
+                let g = (-(i as f32) / 800.0).exp();
+                let x = 0.3 * g * (i as f32 * 0.05).sin();
+                [x, -x]
+            })
+            .collect();
+        let q = quantize(&fade, BitDepth::Sixteen, 0, true);
+        let last_nonzero = q.iter().rposition(|f| *f != [0, 0]).unwrap();
+        // Where the fade's envelope falls below the floor.
+        let floor = DITHER_FLOOR_LSB / 32768.0;
+        let first_silent = (0..fade.len())
+            .position(|i| 0.3 * (-(i as f64) / 800.0).exp() < floor)
+            .unwrap();
+        assert!(last_nonzero < first_silent, "{last_nonzero} {first_silent}");
+        assert!(q[first_silent..].iter().all(|f| *f == [0, 0]));
+        let undithered = quantize(&fade[..2000], BitDepth::Sixteen, 0, false);
+        assert_ne!(q[..2000], undithered[..], "audible samples are dithered");
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use stages::{Compressor, Eq, Limiter, LoudnessGain};
 use std::ops::Range;
 
 /// Bump on any change that alters output samples (used in cache keys).
-pub const DSP_VERSION: u32 = 1;
+pub const DSP_VERSION: u32 = 2;
 
 /// Frames processed per internal block.
 const BLOCK: usize = 64;

@@ -218,3 +218,82 @@ fn master_file_leaves_nothing_on_error() {
     assert_eq!(std::fs::read(&out).unwrap(), b"keep");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
+
+/// Digital silence in, digital silence out: the processed variant of a silent track is all
+/// zeros, and music that fades to digital zero ends in zeros (no dither noise), in chunks and
+/// through `master_file`.
+#[test]
+fn digital_silence_stays_digital_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let rate = 44_100u32;
+    // 5 s of music, a 2 s fade to exact zero, 6 s of digital silence.
+    let music = Source::open(&fixture("drascula-track2-20s.flac"))
+        .unwrap()
+        .read(0..5 * rate as u64)
+        .unwrap();
+    let fade_len = 2 * rate as usize;
+    let mut track: Vec<[f32; 2]> = music.clone();
+    track.extend(music[..fade_len].iter().enumerate().map(|(i, f)| {
+        let g = 1.0 - i as f32 / fade_len as f32;
+        // On the 16-bit grid, like a real 16-bit file.
+        [
+            (f[0] * g * 32768.0).round() / 32768.0,
+            (f[1] * g * 32768.0).round() / 32768.0,
+        ]
+    }));
+    let silent_from = track.len();
+    track.extend(std::iter::repeat_n([0.0f32; 2], 6 * rate as usize));
+    let faded = dir.path().join("fade.flac");
+    std::fs::write(
+        &faded,
+        encode_flac(&track, rate, auralis_encode::BitDepth::Sixteen, 0, false).unwrap(),
+    )
+    .unwrap();
+    let silent = dir.path().join("silent.flac");
+    std::fs::write(
+        &silent,
+        encode_flac(
+            &vec![[0.0; 2]; 9 * rate as usize],
+            rate,
+            auralis_encode::BitDepth::Sixteen,
+            0,
+            false,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+
+    for preset in auralis_master::Preset::ALL {
+        // Chunks (4 s), both tracks.
+        for (path, zeros_from) in [(&silent, 0usize), (&faded, silent_from + rate as usize / 2)] {
+            let mut t = TrackAudio::open_with_chunk_seconds(path, 4.0).unwrap();
+            let profile = t.full_profile().unwrap();
+            let mut out = Vec::new();
+            for c in 0..t.timeline().chunk_count() {
+                let bytes = t
+                    .render_chunk(&profile, c, Variant::Processed(preset))
+                    .unwrap();
+                out.extend(decode(&bytes, dir.path(), "c.flac").0);
+            }
+            assert_eq!(out.len(), t.info().frames as usize);
+            let last = out.iter().rposition(|f| *f != [0.0, 0.0]);
+            assert!(
+                last.is_none_or(|l| l < zeros_from),
+                "{preset} {}: non-zero sample at {last:?}, silence from {zeros_from}",
+                path.display()
+            );
+            if zeros_from > 0 {
+                assert!(
+                    last.is_some_and(|l| l > rate as usize),
+                    "the music is there"
+                );
+            }
+        }
+        // The whole-file path.
+        let out = dir.path().join("out.flac");
+        master_file(&faded, &out, preset, 1.0, |_| {}).unwrap();
+        let y = Source::open(&out).unwrap().read_all().unwrap();
+        let last = y.iter().rposition(|f| *f != [0.0, 0.0]).unwrap();
+        assert!(last < silent_from + rate as usize / 2, "{preset}: {last}");
+    }
+}
