@@ -1,10 +1,17 @@
 //! Track profile: loudness, true peak, spectral balance, crest factor.
 //!
 //! A [`Profile`] is computed once per track and drives every track-level decision of the
-//! mastering chain (`auralis-master`). It holds the EBU R128 figures (integrated loudness,
-//! loudness range, sample and true peak, via `ebur128`), the long-term third-octave spectrum
-//! (via `realfft`), the crest factor, and the per-100 ms block statistics ([`Blocks`]) the
-//! master plan uses to predict how its compressor and limiter change integrated loudness.
+//! mastering chain (`auralis-master`). It holds the EBU R128 figures (integrated loudness and
+//! loudness range by BS.1770 / Tech 3342 gating, sample and 4× oversampled true peak), the
+//! long-term third-octave spectrum (via `realfft`), the crest factor, the per-100 ms block
+//! statistics ([`Blocks`]) the master plan uses to predict how its compressor and limiter
+//! change integrated loudness, and measured corrections of that prediction ([`Calibration`],
+//! filled in by `auralis-render`, which can run the chain).
+//!
+//! The meter is our own ([`meter`]): K-weighting, 100 ms block energies and gating exactly as
+//! libebur128 computes them (tested against the `ebur128` crate to 0.01 LU), with a true-peak
+//! estimator that skips what cannot raise a maximum. It is 5-10× cheaper than running
+//! `ebur128` with true peak, which mattered twice over per `auralis master` run.
 //!
 //! Three ways in: [`analyze`] (whole track in memory), the streaming [`Analyzer`], and
 //! [`fast_profile`] (a few short excerpts read through a closure, for a never-seen track).
@@ -12,14 +19,18 @@
 //!
 //! Not for: processing audio, decoding files.
 
-use ebur128::{EbuR128, Mode};
-use realfft::{num_complex::Complex, RealFftPlanner, RealToComplex};
+pub mod meter;
+mod spectrum;
+
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
-use std::sync::Arc;
+
+pub use meter::{BlockMeter, KWeighting, StereoBiquad, TruePeak, TRUE_PEAK_DELAY};
+use spectrum::SpectrumMeter;
 
 /// Bumped whenever the meaning or computation of a profile field changes.
-pub const PROFILE_VERSION: u32 = 1;
+/// 2: own meter (true peak by a 16-tap interpolator), calibrations.
+pub const PROFILE_VERSION: u32 = 2;
 /// Loudness floor (silence, or nothing above the absolute gate).
 pub const LOUDNESS_FLOOR_LUFS: f64 = -70.0;
 /// Peak / level floor in dBFS.
@@ -65,6 +76,24 @@ pub struct Blocks {
     pub breaks: Vec<u32>,
 }
 
+/// A measured correction of the master plan's loudness model for one preset: how far the
+/// chain's real output loudness was from the model's prediction for the same settings.
+/// Written by `auralis-render` (which runs the chain), read by `auralis_master::Plan`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Calibration {
+    /// Preset name (`auralis_master::Preset::name`).
+    pub preset: String,
+    /// `auralis_master::DSP_VERSION` of the chain that was measured; a plan of another
+    /// version ignores the entry.
+    pub dsp_version: u32,
+    /// Measured integrated loudness of the chain's output minus the model's prediction (LU).
+    pub offset_lu: f64,
+    /// Settings the measurement ran with: the loudness gain (dB) and the output loudness
+    /// measured (LUFS), for diagnostics.
+    pub measured_gain_db: f64,
+    pub measured_lufs: f64,
+}
+
 /// A track's analysis. All fields are finite.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Profile {
@@ -84,9 +113,28 @@ pub struct Profile {
     pub crest_db: f64,
     pub spectrum: Spectrum,
     pub blocks: Blocks,
+    /// Measured corrections of the loudness model, one per preset at most (may be empty).
+    #[serde(default)]
+    pub calibration: Vec<Calibration>,
 }
 
-fn db_power(x: f64, floor: f64) -> f64 {
+impl Profile {
+    /// The calibration for a preset name measured with chain version `dsp_version`.
+    pub fn calibration_for(&self, preset: &str, dsp_version: u32) -> Option<&Calibration> {
+        self.calibration
+            .iter()
+            .find(|c| c.preset == preset && c.dsp_version == dsp_version)
+    }
+
+    /// Adds (or replaces) a calibration.
+    pub fn set_calibration(&mut self, c: Calibration) {
+        self.calibration
+            .retain(|x| !(x.preset == c.preset && x.dsp_version == c.dsp_version));
+        self.calibration.push(c);
+    }
+}
+
+pub(crate) fn db_power(x: f64, floor: f64) -> f64 {
     if x > 0.0 && x.is_finite() {
         (10.0 * x.log10()).max(floor)
     } else {
@@ -182,267 +230,94 @@ fn loudness_range_from_blocks(energy: &[f64], breaks: &[u32]) -> f64 {
     (pick(0.95) - pick(0.10)).max(0.0)
 }
 
-/// Third-octave band centres (nominal, 1 kHz · 2^(k/3)) from 25 Hz to 20 kHz below Nyquist.
-fn band_centres(rate: u32) -> Vec<f32> {
-    (-16..=13)
-        .map(|k| 1000.0 * 2f64.powf(k as f64 / 3.0))
-        .filter(|&f| f * 2f64.powf(1.0 / 6.0) <= rate as f64 / 2.0 || f < rate as f64 * 0.45)
-        .map(|f| f as f32)
-        .collect()
-}
-
-/// Accumulates a long-term power spectrum from non-overlapping Hann windows.
-struct SpectrumMeter {
-    rate: u32,
-    fft: Arc<dyn RealToComplex<f64>>,
-    window: Vec<f64>,
-    buf: [Vec<f64>; 2],
-    fill: usize,
-    input: Vec<f64>,
-    output: Vec<Complex<f64>>,
-    scratch: Vec<Complex<f64>>,
-    power: Vec<f64>,
-    windows: u64,
-}
-
-impl SpectrumMeter {
-    fn new(rate: u32) -> Self {
-        let n = if rate > 50_000 { 16384 } else { 8192 };
-        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n);
-        let window = (0..n)
-            .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos())
-            .collect();
-        SpectrumMeter {
-            rate,
-            input: fft.make_input_vec(),
-            output: fft.make_output_vec(),
-            scratch: fft.make_scratch_vec(),
-            power: vec![0.0; n / 2 + 1],
-            fft,
-            window,
-            buf: [vec![0.0; n], vec![0.0; n]],
-            fill: 0,
-            windows: 0,
-        }
-    }
-
-    fn push(&mut self, frames: &[[f32; 2]]) {
-        let n = self.window.len();
-        let mut rest = frames;
-        while !rest.is_empty() {
-            let take = (n - self.fill).min(rest.len());
-            for (i, f) in rest[..take].iter().enumerate() {
-                self.buf[0][self.fill + i] = f[0] as f64;
-                self.buf[1][self.fill + i] = f[1] as f64;
-            }
-            self.fill += take;
-            rest = &rest[take..];
-            if self.fill == n {
-                self.transform();
-            }
-        }
-    }
-
-    fn transform(&mut self) {
-        for ch in 0..2 {
-            for ((x, &s), &w) in self.input.iter_mut().zip(&self.buf[ch]).zip(&self.window) {
-                *x = s * w;
-            }
-            // Lengths come from the plan itself, so this cannot fail.
-            let _ =
-                self.fft
-                    .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch);
-            for (p, c) in self.power.iter_mut().zip(&self.output) {
-                *p += c.norm_sqr();
-            }
-        }
-        self.windows += 1;
-        self.fill = 0;
-    }
-
-    /// Zero-pads a pending partial window if no full window was seen (very short tracks).
-    fn flush_partial(&mut self) {
-        if self.windows == 0 && self.fill > 0 {
-            for ch in 0..2 {
-                self.buf[ch][self.fill..].fill(0.0);
-            }
-            self.transform();
-        }
-    }
-
-    fn merge(&mut self, other: &SpectrumMeter) {
-        for (p, q) in self.power.iter_mut().zip(&other.power) {
-            *p += q;
-        }
-        self.windows += other.windows;
-    }
-
-    fn spectrum(&self) -> Spectrum {
-        let n = self.window.len();
-        let wsum2: f64 = self.window.iter().map(|w| w * w).sum();
-        // One-sided Parseval, two channels averaged.
-        let scale = if self.windows > 0 {
-            2.0 / (n as f64 * wsum2 * self.windows as f64 * 2.0)
-        } else {
-            0.0
-        };
-        let bin_hz = self.rate as f64 / n as f64;
-        let centres = band_centres(self.rate);
-        let band_db: Vec<f32> = centres
-            .iter()
-            .map(|&fc| {
-                let lo = ((fc as f64 * 2f64.powf(-1.0 / 6.0)) / bin_hz).ceil() as usize;
-                let hi = ((fc as f64 * 2f64.powf(1.0 / 6.0)) / bin_hz).ceil() as usize;
-                let hi = hi.min(self.power.len());
-                let sum: f64 = self.power[lo.min(hi)..hi].iter().sum();
-                db_power(sum * scale, BLOCK_FLOOR_DB as f64) as f32
-            })
-            .collect();
-        // Tilt: least-squares slope over 50 Hz .. 16 kHz.
-        let pts: Vec<(f64, f64)> = centres
-            .iter()
-            .zip(&band_db)
-            .filter(|(&f, _)| (49.0..=16_500.0).contains(&f))
-            .map(|(&f, &d)| ((f as f64 / 1000.0).log2(), d as f64))
-            .collect();
-        let tilt = if pts.len() >= 2 {
-            let n = pts.len() as f64;
-            let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
-            let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
-            let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-            let sxx: f64 = pts.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
-            if sxx > 0.0 {
-                (sxy / sxx).clamp(-30.0, 30.0)
-            } else {
-                0.0
-            }
-        } else {
-            0.0
-        };
-        Spectrum {
-            centres_hz: centres,
-            band_db,
-            tilt_db_per_octave: tilt,
-        }
-    }
-}
-
 /// Streaming analyser: `push` blocks of frames in track order, then `finish`.
 pub struct Analyzer {
     rate: u32,
-    meter: Option<EbuR128>,
-    block_len: usize,
-    block: Vec<f32>,
-    loudness: Vec<f32>,
-    true_peak: Vec<f32>,
-    sum_sq: f64,
-    sample_peak: f64,
-    true_peak_max: f64,
-    frames: u64,
-    spectrum: SpectrumMeter,
+    meter: BlockMeter,
+    spectrum: Option<SpectrumMeter>,
 }
 
 impl Analyzer {
     pub fn new(rate: u32) -> Self {
-        Self::with_mode(
-            rate,
-            Mode::I | Mode::LRA | Mode::SAMPLE_PEAK | Mode::TRUE_PEAK,
-        )
-    }
-
-    fn with_mode(rate: u32, mode: Mode) -> Self {
-        let meter = EbuR128::new(2, rate, mode).ok();
-        let block_len = ((rate as usize * BLOCK_MS as usize) / 1000).max(1);
         Analyzer {
             rate,
-            meter,
-            block_len,
-            block: Vec::with_capacity(block_len * 2),
-            loudness: Vec::new(),
-            true_peak: Vec::new(),
-            sum_sq: 0.0,
-            sample_peak: 0.0,
-            true_peak_max: 0.0,
-            frames: 0,
-            spectrum: SpectrumMeter::new(rate.max(1)),
+            meter: BlockMeter::new(rate, true),
+            spectrum: Some(SpectrumMeter::new(rate.max(1))),
+        }
+    }
+
+    /// Loudness, loudness range and peaks only, for measuring an output: no spectrum, and
+    /// the true peak is the track's maximum only (`blocks.true_peak` is empty, so the
+    /// profile cannot drive a master plan).
+    pub fn loudness_only(rate: u32) -> Self {
+        Analyzer {
+            rate,
+            meter: BlockMeter::global_peak(rate),
+            spectrum: None,
         }
     }
 
     /// Adds frames (in track order).
     pub fn push(&mut self, frames: &[[f32; 2]]) {
-        self.frames += frames.len() as u64;
-        for f in frames {
-            for &s in f {
-                let s = if s.is_finite() { s } else { 0.0 };
-                self.sum_sq += (s as f64) * (s as f64);
-                self.sample_peak = self.sample_peak.max(s.abs() as f64);
-                self.block.push(s);
-            }
-            if self.block.len() == self.block_len * 2 {
-                self.flush_block(true);
-            }
+        self.meter.push(frames);
+        if let Some(s) = self.spectrum.as_mut() {
+            s.push(frames);
         }
-        self.spectrum.push(frames);
     }
 
-    fn flush_block(&mut self, full: bool) {
-        if let Some(m) = self.meter.as_mut() {
-            if m.add_frames_f32(&self.block).is_ok() && full {
-                let l = m.loudness_window(BLOCK_MS).unwrap_or(f64::NEG_INFINITY);
-                let tp = (0..2)
-                    .map(|c| m.prev_true_peak(c).unwrap_or(0.0))
-                    .fold(0.0, f64::max);
-                self.true_peak_max = self.true_peak_max.max(tp);
-                self.loudness
-                    .push((l.max(BLOCK_FLOOR_DB as f64) as f32).max(BLOCK_FLOOR_DB));
-                self.true_peak
-                    .push(db_amp(tp, BLOCK_FLOOR_DB as f64) as f32);
-            }
-        }
-        self.block.clear();
+    /// Frames pushed so far.
+    pub fn frames(&self) -> u64 {
+        self.meter.frames
     }
 
     /// Completes the analysis of everything pushed.
     pub fn finish(mut self) -> Profile {
-        if !self.block.is_empty() {
-            self.flush_block(false);
-        }
-        self.spectrum.flush_partial();
-        let (integrated, lra, tp) = match &self.meter {
-            Some(m) => (
-                m.loudness_global().unwrap_or(f64::NEG_INFINITY),
-                m.loudness_range().unwrap_or(0.0),
-                (0..2)
-                    .map(|c| m.true_peak(c).unwrap_or(0.0))
-                    .fold(0.0, f64::max),
-            ),
-            None => (f64::NEG_INFINITY, 0.0, 0.0),
+        self.meter.finish();
+        let spectrum = match self.spectrum.as_mut() {
+            Some(s) => {
+                s.flush_partial();
+                s.spectrum()
+            }
+            None => SpectrumMeter::new(self.rate.max(1)).spectrum(),
         };
-        let integrated = if integrated.is_finite() {
-            integrated.max(LOUDNESS_FLOOR_LUFS)
-        } else {
-            LOUDNESS_FLOOR_LUFS
-        };
-        let lra = if lra.is_finite() { lra.max(0.0) } else { 0.0 };
-        let tp = tp.max(self.true_peak_max).max(self.sample_peak);
-        let parts = Parts {
+        let m = self.meter;
+        let integrated = gated_loudness(&m.energy, &[], &mut Vec::new());
+        let lra = loudness_range_from_blocks(&m.energy, &[]);
+        Parts {
             rate: self.rate,
-            frames: self.frames,
+            frames: m.frames,
             kind: ProfileKind::Full,
             integrated,
             lra,
-            sample_peak: self.sample_peak,
-            true_peak: tp,
-            sum_sq: self.sum_sq,
-            counted: self.frames,
-            spectrum: self.spectrum.spectrum(),
-            blocks: Blocks {
-                loudness: self.loudness,
-                true_peak: self.true_peak,
-                breaks: Vec::new(),
-            },
-        };
-        parts.into_profile()
+            sample_peak: m.sample_peak as f64,
+            true_peak: m.true_peak_max.max(m.sample_peak) as f64,
+            sum_sq: m.sum_sq,
+            counted: m.frames,
+            spectrum,
+            blocks: blocks_of(&m.energy, &m.true_peak),
+        }
+        .into_profile()
+    }
+}
+
+/// Profile block statistics (LUFS, dBTP as f32) from meter blocks.
+fn blocks_of(energy: &[f64], true_peak: &[f32]) -> Blocks {
+    Blocks {
+        loudness: energy
+            .iter()
+            .map(|&e| {
+                if e > 0.0 {
+                    (energy_to_lufs(e).max(BLOCK_FLOOR_DB as f64)) as f32
+                } else {
+                    BLOCK_FLOOR_DB
+                }
+            })
+            .collect(),
+        true_peak: true_peak
+            .iter()
+            .map(|&p| db_amp(p as f64, BLOCK_FLOOR_DB as f64) as f32)
+            .collect(),
+        breaks: Vec::new(),
     }
 }
 
@@ -487,6 +362,7 @@ impl Parts {
             crest_db,
             spectrum: self.spectrum,
             blocks: self.blocks,
+            calibration: Vec::new(),
         }
     }
 }
@@ -503,58 +379,76 @@ pub const FAST_EXCERPTS: u64 = 10;
 /// Length of each excerpt in seconds.
 pub const FAST_EXCERPT_SECONDS: f64 = 3.0;
 
+/// Where [`fast_profile`] reads for a track of `frames` frames at `rate`: `None` when the
+/// track is short enough to be read whole (then the profile is `Full`).
+pub fn fast_excerpts(frames: u64, rate: u32) -> Option<Vec<Range<u64>>> {
+    let len = (FAST_EXCERPT_SECONDS * rate as f64) as u64;
+    if frames <= len * FAST_EXCERPTS {
+        return None;
+    }
+    Some(
+        (0..FAST_EXCERPTS)
+            .map(|i| {
+                let centre = (2 * i + 1) * frames / (2 * FAST_EXCERPTS);
+                let start = centre.saturating_sub(len / 2).min(frames - len);
+                start..start + len
+            })
+            .collect(),
+    )
+}
+
 /// Sparse profile of a track of `frames` frames: reads [`FAST_EXCERPTS`] excerpts of
 /// [`FAST_EXCERPT_SECONDS`] evenly spread over the track through `read` (never the whole
-/// file). Tracks shorter than about 30 s are read whole and get a `Full` profile.
-/// Loudness figures come from the excerpts' block statistics (same gating as BS.1770).
+/// file; see [`fast_excerpts`]). Tracks shorter than about 30 s are read whole and get a
+/// `Full` profile. Loudness figures come from the excerpts' block statistics (same gating as
+/// BS.1770, gating blocks never span two excerpts).
 pub fn fast_profile<E>(
     frames: u64,
     rate: u32,
     mut read: impl FnMut(Range<u64>) -> Result<Vec<[f32; 2]>, E>,
 ) -> Result<Profile, E> {
-    let len = (FAST_EXCERPT_SECONDS * rate as f64) as u64;
-    if frames <= len * FAST_EXCERPTS {
+    let Some(excerpts) = fast_excerpts(frames, rate) else {
         let all = read(0..frames)?;
         let mut p = analyze(&all, rate);
         p.frames = frames;
         return Ok(p);
-    }
-    // Sample peak, true peak and blocks only: the global figures come from the blocks.
-    let mut blocks = Blocks {
-        loudness: Vec::new(),
-        true_peak: Vec::new(),
-        breaks: Vec::new(),
     };
+    let mut energy = Vec::new();
+    let mut peaks = Vec::new();
+    let mut breaks = Vec::new();
     let mut spectrum = SpectrumMeter::new(rate.max(1));
-    let (mut sum_sq, mut counted, mut sample_peak, mut true_peak) = (0.0, 0u64, 0.0f64, 0.0f64);
-    for i in 0..FAST_EXCERPTS {
-        let centre = (2 * i + 1) * frames / (2 * FAST_EXCERPTS);
-        let start = centre.saturating_sub(len / 2).min(frames - len);
-        let excerpt = read(start..start + len)?;
-        let mut a = Analyzer::with_mode(rate, Mode::M | Mode::SAMPLE_PEAK | Mode::TRUE_PEAK);
-        a.push(&excerpt);
-        if !blocks.loudness.is_empty() {
-            blocks.breaks.push(blocks.loudness.len() as u32);
+    let (mut sum_sq, mut counted, mut sample_peak, mut true_peak) = (0.0, 0u64, 0.0f32, 0.0f32);
+    for r in excerpts {
+        let excerpt = read(r)?;
+        let mut m = BlockMeter::new(rate, true);
+        m.push(&excerpt);
+        m.finish();
+        if !energy.is_empty() {
+            breaks.push(energy.len() as u32);
         }
-        blocks.loudness.extend_from_slice(&a.loudness);
-        blocks.true_peak.extend_from_slice(&a.true_peak);
-        sum_sq += a.sum_sq;
-        counted += a.frames;
-        sample_peak = sample_peak.max(a.sample_peak);
-        true_peak = true_peak.max(a.true_peak_max).max(a.sample_peak);
-        spectrum.merge(&a.spectrum);
+        energy.extend_from_slice(&m.energy);
+        peaks.extend_from_slice(&m.true_peak);
+        sum_sq += m.sum_sq;
+        counted += m.frames;
+        sample_peak = sample_peak.max(m.sample_peak);
+        true_peak = true_peak.max(m.true_peak_max).max(m.sample_peak);
+        // Spectrum windows never span two excerpts.
+        let mut sp = SpectrumMeter::new(rate.max(1));
+        sp.push(&excerpt);
+        spectrum.merge(&sp);
     }
-    let energy: Vec<f64> = blocks.loudness.iter().map(|&l| block_energy(l)).collect();
-    let integrated = gated_loudness(&energy, &blocks.breaks, &mut Vec::new());
-    let lra = loudness_range_from_blocks(&energy, &blocks.breaks);
+    let integrated = gated_loudness(&energy, &breaks, &mut Vec::new());
+    let lra = loudness_range_from_blocks(&energy, &breaks);
+    let mut blocks = blocks_of(&energy, &peaks);
+    blocks.breaks = breaks;
     Ok(Parts {
         rate,
         frames,
         kind: ProfileKind::Fast,
         integrated,
         lra,
-        sample_peak,
-        true_peak,
+        sample_peak: sample_peak as f64,
+        true_peak: true_peak as f64,
         sum_sq,
         counted,
         spectrum: spectrum.spectrum(),

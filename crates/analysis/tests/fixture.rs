@@ -67,3 +67,66 @@ fn fast_profile_of_long_track_is_close_and_fast() {
     assert!(fast.true_peak_dbtp <= full.true_peak_dbtp + 0.01);
     assert!((fast.spectrum.tilt_db_per_octave - full.spectrum.tilt_db_per_octave).abs() < 1.0);
 }
+
+/// Our meter against the `ebur128` crate (libebur128's algorithm) on real music and on
+/// synthetic signals: integrated loudness and loudness range to 0.001 LU, true peak to 0.1 dB.
+#[test]
+fn meter_agrees_with_ebur128() {
+    use ebur128::{EbuR128, Mode};
+    let flac = |name: &str| -> (Vec<[f32; 2]>, u32) {
+        let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let mut r = claxon::FlacReader::open(path).unwrap();
+        let info = r.streaminfo();
+        let scale = 1.0 / (1u32 << (info.bits_per_sample - 1)) as f32;
+        let s: Vec<f32> = r.samples().map(|x| x.unwrap() as f32 * scale).collect();
+        (
+            s.chunks(2).map(|c| [c[0], c[1]]).collect(),
+            info.sample_rate,
+        )
+    };
+    let mut cases = vec![
+        ("track1 wav".to_string(), read_wav(WAV)),
+        ("track2".into(), flac("drascula-track2-20s.flac")),
+        ("track11".into(), flac("drascula-track11-20s.flac")),
+    ];
+    // A quiet passage followed by a loud one (gating matters), and a 48 kHz signal.
+    let (t2, _) = flac("drascula-track2-20s.flac");
+    let mixed: Vec<[f32; 2]> = t2
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let g = if i < t2.len() / 3 { 0.02 } else { 1.0 };
+            [f[0] * g, f[1] * g]
+        })
+        .collect();
+    cases.push(("quiet then loud".into(), (mixed, 44_100)));
+    let sweep: Vec<[f32; 2]> = (0..48_000 * 12)
+        .map(|i| {
+            let t = i as f64 / 48_000.0;
+            let f = 50.0 * (t * 0.6).exp();
+            let x = (0.4 * (std::f64::consts::TAU * f * t).sin()) as f32;
+            [x, x * (t / 12.0) as f32]
+        })
+        .collect();
+    cases.push(("sweep 48k".into(), (sweep, 48_000)));
+    for (name, (x, rate)) in cases {
+        let ours = analyze(&x, rate);
+        let mut m = EbuR128::new(2, rate, Mode::I | Mode::LRA | Mode::TRUE_PEAK).unwrap();
+        let flat: Vec<f32> = x.iter().flatten().copied().collect();
+        m.add_frames_f32(&flat).unwrap();
+        let i = m.loudness_global().unwrap();
+        let lra = m.loudness_range().unwrap();
+        let tp = 20.0
+            * (0..2)
+                .map(|c| m.true_peak(c).unwrap())
+                .fold(0.0, f64::max)
+                .log10();
+        eprintln!(
+            "{name}: I {:.4} / {i:.4}, LRA {:.3} / {lra:.3}, TP {:.3} / {tp:.3}",
+            ours.integrated_lufs, ours.loudness_range_lu, ours.true_peak_dbtp
+        );
+        assert!((ours.integrated_lufs - i).abs() < 0.001, "{name}: I");
+        assert!((ours.loudness_range_lu - lra).abs() < 0.001, "{name}: LRA");
+        assert!((ours.true_peak_dbtp - tp).abs() < 0.1, "{name}: TP");
+    }
+}
