@@ -28,8 +28,8 @@ mod writer;
 
 use std::io::Cursor;
 
-pub use parallel::{write_flac_parallel, SEGMENT_BLOCKS};
-pub use quantize::{quantize, quantize_planar, tpdf, DITHER_FLOOR_LSB};
+pub use parallel::{write_flac_parallel, ParallelFlacWriter, SEGMENT_BLOCKS};
+pub use quantize::{quantize, quantize_planar, tpdf, tpdf_pair, DITHER_FLOOR_LSB};
 pub use writer::{fast_config, EncoderSettings, FlacWriter, StereoMode, BLOCK_SIZE};
 
 /// Output sample format.

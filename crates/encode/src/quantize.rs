@@ -15,21 +15,26 @@ fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// TPDF dither value in LSB units, in (-1, 1), for sample `position` of channel `channel`.
-/// A pure function of its arguments, so chunking never changes it.
+/// TPDF dither values in LSB units, each in (-1, 1), for both channels of sample `position`:
+/// one hash gives four 16-bit uniforms, two per channel. A pure function of the position, so
+/// chunking never changes it.
 #[inline(always)]
-pub fn tpdf(position: u64, channel: u64) -> f64 {
+pub fn tpdf_pair(position: u64) -> [f64; 2] {
     let h = mix64(
         position
-            .wrapping_mul(2)
-            .wrapping_add(channel)
             .wrapping_add(DITHER_SEED)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15),
     );
-    const INV: f64 = 1.0 / (1u64 << 24) as f64;
-    let u1 = (h >> 40) as f64 * INV;
-    let u2 = ((h >> 16) & 0xFF_FFFF) as f64 * INV;
-    u1 - u2
+    const INV: f64 = 1.0 / (1u64 << 16) as f64;
+    let u = |k: u32| ((h >> (16 * k)) & 0xFFFF) as f64 * INV;
+    [u(3) - u(2), u(1) - u(0)]
+}
+
+/// TPDF dither value in LSB units, in (-1, 1), for sample `position` of channel `channel`
+/// (0 or 1): `tpdf_pair(position)[channel]`.
+#[inline(always)]
+pub fn tpdf(position: u64, channel: u64) -> f64 {
+    tpdf_pair(position)[(channel & 1) as usize]
 }
 
 /// Below this magnitude (in LSB) a sample is silence: it quantises to 0 and gets no dither.
@@ -77,9 +82,9 @@ pub fn quantize_planar(
     let out = left.iter_mut().zip(right.iter_mut()).zip(frames);
     if dither {
         for (i, ((l, r), f)) in out.enumerate() {
-            let pos = first_sample.wrapping_add(i as u64);
-            *l = quantize_one(f[0], scale, tpdf(pos, 0), lo, hi);
-            *r = quantize_one(f[1], scale, tpdf(pos, 1), lo, hi);
+            let d = tpdf_pair(first_sample.wrapping_add(i as u64));
+            *l = quantize_one(f[0], scale, d[0], lo, hi);
+            *r = quantize_one(f[1], scale, d[1], lo, hi);
         }
     } else {
         for ((l, r), f) in out {
@@ -166,6 +171,9 @@ mod tests {
         assert!((var - 1.0 / 6.0).abs() < 0.01, "var {var}");
         assert!(((inner as f64 / n as f64) - 0.75).abs() < 0.01);
         assert_ne!(tpdf(5, 0), tpdf(5, 1));
+        // The two channels' dither is uncorrelated.
+        let c: f64 = (0..n).map(|p| tpdf(p, 0) * tpdf(p, 1)).sum::<f64>() / n as f64;
+        assert!(c.abs() < 0.005, "correlation {c}");
     }
 
     #[test]

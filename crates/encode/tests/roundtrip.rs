@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use auralis_encode::{
     bit_depth_for, encode_flac, encode_flac_with, quantize, write_flac_parallel, BitDepth,
-    EncoderSettings, FlacWriter, BLOCK_SIZE, SEGMENT_BLOCKS,
+    EncoderSettings, FlacWriter, ParallelFlacWriter, BLOCK_SIZE, SEGMENT_BLOCKS,
 };
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::formats::probe::Hint;
@@ -357,4 +357,62 @@ fn parallel_writer_matches_sequential_and_decodes() {
         empty,
         encode_flac(&[], 44_100, BitDepth::Sixteen, 0, false).unwrap()
     );
+}
+
+#[test]
+fn streaming_parallel_writer_matches_sequential() {
+    // Pieces of odd sizes (smaller and larger than a segment), several thread counts.
+    let n = BLOCK_SIZE * SEGMENT_BLOCKS * 4 + 777;
+    let frames = music(n, 5);
+    for depth in [BitDepth::Sixteen, BitDepth::TwentyFour] {
+        let seq = encode_flac(&frames, 44_100, depth, 1_234, true).unwrap();
+        for (threads, piece) in [(1, 1000), (2, 50_000), (3, 300_000), (2, n)] {
+            let mut w = ParallelFlacWriter::new(
+                Cursor::new(Vec::new()),
+                44_100,
+                depth,
+                1_234,
+                true,
+                &EncoderSettings::fast(),
+                threads,
+            )
+            .unwrap();
+            for p in frames.chunks(piece) {
+                w.write(p).unwrap();
+            }
+            assert_eq!(w.frames_written(), n as u64);
+            let par = w.finish().unwrap().into_inner();
+            assert_eq!(par, seq, "{threads} threads, pieces of {piece}, {depth:?}");
+        }
+    }
+    let empty = ParallelFlacWriter::new(
+        Cursor::new(Vec::new()),
+        44_100,
+        BitDepth::Sixteen,
+        0,
+        false,
+        &EncoderSettings::fast(),
+        2,
+    )
+    .unwrap()
+    .finish()
+    .unwrap()
+    .into_inner();
+    assert_eq!(
+        empty,
+        encode_flac(&[], 44_100, BitDepth::Sixteen, 0, false).unwrap()
+    );
+    // Dropped unfinished (an error upstream): the workers stop, nothing hangs.
+    let mut w = ParallelFlacWriter::new(
+        Cursor::new(Vec::new()),
+        44_100,
+        BitDepth::Sixteen,
+        0,
+        false,
+        &EncoderSettings::fast(),
+        2,
+    )
+    .unwrap();
+    w.write(&frames).unwrap();
+    drop(w);
 }
