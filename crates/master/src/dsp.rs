@@ -1,6 +1,10 @@
-//! Building blocks: RBJ-cookbook biquads in f64 and the BS.1770 K-weighting filter.
+//! Building blocks: RBJ-cookbook biquad designs in f64 and the BS.1770 K-weighting filter.
+//!
+//! Not for: running filters (the stereo biquad itself is `auralis_analysis::StereoBiquad`).
 
 use std::f64::consts::PI;
+
+use auralis_analysis::StereoBiquad;
 
 /// Normalised biquad coefficients (a0 = 1).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -68,36 +72,15 @@ impl Coeffs {
         )
     }
 
-    /// The two stages of the BS.1770 K-weighting filter at `rate` (libebur128's design).
+    /// The two stages of the BS.1770 K-weighting filter at `rate` (the analysis's meter).
     pub fn k_weighting(rate: u32) -> [Coeffs; 2] {
-        let rate = rate as f64;
-        let f0 = 1681.974450955533;
-        let g = 3.999843853973347;
-        let q = 0.7071752369554196;
-        let k = (PI * f0 / rate).tan();
-        let vh = 10f64.powf(g / 20.0);
-        let vb = vh.powf(0.4996667741545416);
-        let a0 = 1.0 + k / q + k * k;
-        let shelf = Coeffs::norm(
-            vh + vb * k / q + k * k,
-            2.0 * (k * k - vh),
-            vh - vb * k / q + k * k,
-            a0,
-            2.0 * (k * k - 1.0),
-            1.0 - k / q + k * k,
-        );
-        let f0 = 38.13547087602444;
-        let q = 0.5003270373238773;
-        let k = (PI * f0 / rate).tan();
-        let hp = Coeffs::norm(
-            1.0,
-            -2.0,
-            1.0,
-            1.0 + k / q + k * k,
-            2.0 * (k * k - 1.0),
-            1.0 - k / q + k * k,
-        );
-        [shelf, hp]
+        auralis_analysis::meter::k_weighting(rate).map(|[b0, b1, b2, a1, a2]| Coeffs {
+            b0,
+            b1,
+            b2,
+            a1,
+            a2,
+        })
     }
 
     /// Power gain |H(f)|² at frequency `f`.
@@ -112,32 +95,10 @@ impl Coeffs {
     }
 }
 
-/// A stereo biquad, transposed direct form II, f64 state.
-#[derive(Clone, Debug)]
-pub struct Biquad {
-    c: Coeffs,
-    s: [[f64; 2]; 2],
-}
+/// A stereo biquad (the analysis's [`StereoBiquad`], direct form I, both channels at once).
+pub type Biquad = StereoBiquad;
 
-impl Biquad {
-    pub fn new(c: Coeffs) -> Biquad {
-        Biquad {
-            c,
-            s: [[0.0; 2]; 2],
-        }
-    }
-
-    #[inline(always)]
-    pub fn tick(&mut self, x: [f64; 2]) -> [f64; 2] {
-        let c = &self.c;
-        let mut y = [0.0; 2];
-        for ch in 0..2 {
-            let s = &mut self.s[ch];
-            let out = c.b0 * x[ch] + s[0];
-            s[0] = c.b1 * x[ch] - c.a1 * out + s[1];
-            s[1] = c.b2 * x[ch] - c.a2 * out;
-            y[ch] = out;
-        }
-        y
-    }
+/// Builds a [`Biquad`] from coefficients.
+pub fn biquad(c: Coeffs) -> Biquad {
+    StereoBiquad::new([c.b0, c.b1, c.b2, c.a1, c.a2])
 }

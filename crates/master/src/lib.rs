@@ -4,7 +4,8 @@
 //! [`Profile`](auralis_analysis::Profile) and a [`Preset`]; a [`Chain`] runs the four stages
 //! ([`Eq`], [`Compressor`], [`LoudnessGain`], [`Limiter`]) over stereo frames. [`master_range`]
 //! renders any range of a track so that chunks equal the whole-track pass (pre-roll before the
-//! range, limiter lookahead after it); [`mix`] is the intensity dry/wet mix.
+//! range, limiter lookahead after it); [`MasterStream`] is that whole-track pass in bounded
+//! memory; [`mix`] is the intensity dry/wet mix.
 //!
 //! Presets (target loudness; tonal tilt; dynamics):
 //! - `adaptive` (default): -14 LUFS; shelves close half the gap to a reference balance
@@ -18,21 +19,37 @@
 //! All presets: 20 Hz subsonic high-pass, limiter ceiling -1.2 dBTP (4× oversampled detection,
 //! 2 ms lookahead, 80 ms release), loudness gain capped at +24 dB: a track that would need
 //! more (e.g. a -40 dBFS sine) is raised by 24 dB and stays below the target. Silence stays
-//! silence (no gain). The gain is chosen with a block-level model of the compressor and
-//! limiter (see [`Plan`]) so the limited output lands on the target.
+//! silence (no gain).
+//!
+//! Loudness: the plan picks the gain with a block-level model of the compressor and limiter
+//! ([`LoudnessModel`], a few tenths of a LU off on loud or heavily limited tracks) plus the
+//! profile's measured [`Calibration`](auralis_analysis::Calibration) for the preset: the real
+//! chain's output loudness against the model ([`TrackChainMeter`], [`calibrate`]; run by
+//! `auralis-render` during the analysis pass). A calibrated plan lands within a few
+//! hundredths of a LU of the target. Album mode ([`album_loudness`], [`Plan::with_gain_db`])
+//! gives every track of an album one gain; [`Plan::level_match_db`] is the gain that makes the
+//! original as loud as the processed variant.
 //!
 //! Not for: decoding, analysis (see `auralis-analysis`), encoding.
 
+mod album;
 mod dsp;
+mod measure;
 mod plan;
 mod preset;
 mod stages;
 
+pub use album::{album_loudness, AlbumLoudness};
+pub use measure::{
+    calibrate, ChainMeter, MasterStream, Measured, MeasuredSegment, TrackChainMeter,
+    FULL_COVERAGE_SECONDS,
+};
 pub use plan::{
-    Plan, CEILING_DBTP, LIMITER_RELEASE_SECONDS, LOOKAHEAD_SECONDS, MAX_GAIN_DB, PREROLL_SECONDS,
+    GainMode, LoudnessModel, Plan, CEILING_DBTP, LIMITER_RELEASE_SECONDS, LOOKAHEAD_SECONDS,
+    MAX_GAIN_DB, PREROLL_SECONDS,
 };
 pub use preset::{Preset, UnknownPreset};
-pub use stages::{Compressor, Eq, Limiter, LoudnessGain};
+pub use stages::{Compressor, Eq, Limiter, LoudnessGain, CONTROL_PERIOD};
 
 use std::ops::Range;
 
@@ -51,10 +68,17 @@ pub struct Chain {
 }
 
 impl Chain {
+    /// A chain whose first input frame is track frame 0.
     pub fn new(plan: &Plan) -> Chain {
+        Chain::at(plan, 0)
+    }
+
+    /// A chain whose first input frame is track frame `position` (the compressor's control
+    /// steps sit on the track's absolute sample grid).
+    pub fn at(plan: &Plan, position: u64) -> Chain {
         Chain {
             eq: Eq::new(&plan.eq),
-            compressor: Compressor::new(&plan.compressor),
+            compressor: Compressor::new(&plan.compressor, position),
             gain: LoudnessGain::new(plan.gain_db),
             limiter: Limiter::new(
                 plan::CEILING_DBTP,
@@ -103,9 +127,9 @@ pub fn master_range<E>(
 ) -> Result<Vec<[f32; 2]>, E> {
     let end = range.end.min(total);
     let start = range.start.min(end);
-    let mut chain = Chain::new(plan);
-    let latency = chain.latency() as u64;
     let from = start.saturating_sub(plan.preroll_frames());
+    let mut chain = Chain::at(plan, from);
+    let latency = chain.latency() as u64;
     let read_end = (end + latency).min(total);
     let mut input = if read_end > from {
         read(from..read_end)?

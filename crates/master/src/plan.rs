@@ -1,9 +1,18 @@
 //! Track-level parameters: from a [`Profile`] and a [`Preset`] to every stage's settings, and
 //! the loudness model that picks the gain so the limited output lands on the target.
+//!
+//! The model ([`LoudnessModel`]) predicts the chain's integrated output loudness from the
+//! profile's 100 ms block statistics. It is good to a few tenths of a LU; a measured
+//! [`Calibration`](auralis_analysis::Calibration) in the profile (the chain's real output
+//! against the model, see `auralis-render`) removes the rest: the plan solves
+//! `model(gain) + offset = target`.
+//!
+//! Not for: running the chain (see [`crate::Chain`]), measuring (see [`crate::ChainMeter`]).
 
 use crate::dsp::Coeffs;
 use crate::preset::{Preset, PresetParams};
-use crate::stages::CompressorParams;
+use crate::stages::{CompressorParams, CONTROL_PERIOD};
+use crate::DSP_VERSION;
 use auralis_analysis::{block_energy, gated_loudness, Profile, LOUDNESS_FLOOR_LUFS};
 
 /// Limiter ceiling (dBTP). 0.2 dB below the -1 dBTP contract, for 16-bit quantisation.
@@ -30,8 +39,19 @@ const REFERENCE_TILT: f64 = -3.0;
 /// Largest adaptive shelf correction (dB).
 const MAX_ADAPTIVE_DB: f64 = 3.0;
 
+/// How the loudness gain of a plan was chosen.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum GainMode {
+    /// Per track: the gain that puts this track on the preset's target.
+    Track,
+    /// A gain given from outside (album mode: one gain for every track of an album, see
+    /// [`crate::album_loudness`]).
+    Fixed,
+}
+
 /// All track-level parameters of the chain. Built once per track (or per chunk request: it
-/// costs well under a millisecond), from the profile and the preset only.
+/// costs well under a millisecond), from the profile and the preset only (plus, in album
+/// mode, the album's gain).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     pub(crate) preset: Preset,
@@ -45,10 +65,12 @@ pub struct Plan {
     pub(crate) limiter_release_coef: f64,
     pub(crate) target_lufs: f64,
     pub(crate) predicted_lufs: f64,
-}
-
-fn coef(seconds: f64, rate: u32) -> f64 {
-    (-1.0 / (seconds * rate as f64)).exp()
+    /// Calibration offset applied to the model (LU), 0 without a calibration.
+    pub(crate) offset_lu: f64,
+    pub(crate) calibrated: bool,
+    pub(crate) mode: GainMode,
+    /// The input is silence (nothing above the absolute gate): no gain.
+    pub(crate) silent: bool,
 }
 
 /// Energy-weighted mean of band levels (dB) over [lo, hi] Hz.
@@ -70,7 +92,56 @@ fn band_level(profile: &Profile, lo: f32, hi: f32) -> f64 {
 }
 
 impl Plan {
+    /// The plan for this track in track mode: every stage from the profile and the preset, the
+    /// gain chosen so the output lands on the preset's target (using the profile's calibration
+    /// for this preset when it has one), capped at [`MAX_GAIN_DB`]. Silence gets no gain.
     pub fn new(profile: &Profile, preset: Preset) -> Plan {
+        let mut plan = Plan::settings(profile, preset);
+        if plan.silent {
+            return plan;
+        }
+        let model = plan.model(profile);
+        let target = plan.target_lufs - plan.offset_lu;
+        // Output loudness rises monotonically with the gain: bisect.
+        let (mut lo, mut hi) = (-60.0, MAX_GAIN_DB);
+        if model.output_lufs(hi) < target {
+            lo = hi;
+        } else {
+            for _ in 0..40 {
+                let mid = 0.5 * (lo + hi);
+                if model.output_lufs(mid) < target {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+        }
+        plan.gain_db = lo;
+        plan.predicted_lufs = model.output_lufs(lo) + plan.offset_lu;
+        plan
+    }
+
+    /// The plan with the loudness gain fixed at `gain_db` (clamped to at most [`MAX_GAIN_DB`]):
+    /// album mode, where one gain serves every track of an album. Every other stage is as in
+    /// [`Plan::new`]; [`Plan::predicted_lufs`] is this track's expected output loudness.
+    pub fn with_gain_db(profile: &Profile, preset: Preset, gain_db: f64) -> Plan {
+        let mut plan = Plan::settings(profile, preset);
+        plan.mode = GainMode::Fixed;
+        let gain_db = if gain_db.is_finite() {
+            gain_db.min(MAX_GAIN_DB)
+        } else {
+            0.0
+        };
+        if plan.silent {
+            return plan;
+        }
+        plan.gain_db = gain_db;
+        plan.predicted_lufs = plan.model(profile).output_lufs(gain_db) + plan.offset_lu;
+        plan
+    }
+
+    /// Every stage but the gain (0 dB), and the calibration offset.
+    fn settings(profile: &Profile, preset: Preset) -> Plan {
         let p: PresetParams = preset.params();
         let rate = profile.sample_rate.max(1);
 
@@ -101,46 +172,18 @@ impl Plan {
                 std::f64::consts::FRAC_1_SQRT_2,
             ),
         ];
-
-        // Predicted effect of the EQ on K-weighted loudness and on peaks.
-        let k = Coeffs::k_weighting(rate);
-        let (mut e_in, mut e_out, mut u_in, mut u_out) = (0.0, 0.0, 0.0, 0.0);
-        for (&f, &d) in profile
-            .spectrum
-            .centres_hz
-            .iter()
-            .zip(&profile.spectrum.band_db)
-        {
-            let (f, e) = (f as f64, 10f64.powf(d as f64 / 10.0));
-            let kw = k[0].power_at(f, rate) * k[1].power_at(f, rate);
-            let h: f64 = eq.iter().map(|c| c.power_at(f, rate)).product();
-            e_in += e * kw;
-            e_out += e * kw * h;
-            u_in += e;
-            u_out += e * h;
-        }
-        let eq_loudness_db = if e_in > 0.0 {
-            10.0 * (e_out / e_in).log10()
-        } else {
-            0.0
-        };
-        let eq_peak_db = if u_in > 0.0 {
-            10.0 * (u_out / u_in).log10()
-        } else {
-            0.0
-        };
-
+        let (eq_loudness_db, _) = eq_effect(&eq, profile);
         let compressor = CompressorParams {
-            k_weighting: k,
+            k_weighting: Coeffs::k_weighting(rate),
             threshold: profile.integrated_lufs + eq_loudness_db + p.threshold_above_lufs,
             ratio: p.ratio,
             knee_db: p.knee_db,
             rms_coef: coef(RMS_SECONDS, rate),
-            attack_coef: coef(p.attack_seconds, rate),
-            release_coef: coef(p.release_seconds, rate),
+            attack_coef: coef_per(p.attack_seconds, rate, CONTROL_PERIOD),
+            release_coef: coef_per(p.release_seconds, rate, CONTROL_PERIOD),
         };
-
-        let mut plan = Plan {
+        let calibration = profile.calibration_for(preset.name(), DSP_VERSION);
+        Plan {
             preset,
             rate,
             eq,
@@ -152,30 +195,18 @@ impl Plan {
             limiter_release_coef: coef(LIMITER_RELEASE_SECONDS, rate),
             target_lufs: p.target_lufs,
             predicted_lufs: profile.integrated_lufs,
-        };
-        if profile.integrated_lufs <= LOUDNESS_FLOOR_LUFS {
-            // Silence (nothing above the gate): no gain at all.
-            return plan;
+            offset_lu: calibration.map_or(0.0, |c| c.offset_lu),
+            calibrated: calibration.is_some(),
+            mode: GainMode::Track,
+            silent: profile.integrated_lufs <= LOUDNESS_FLOOR_LUFS,
         }
-        let model = Model::new(profile, &plan.compressor, eq_loudness_db, eq_peak_db);
-        let predict = |g: f64| profile.integrated_lufs + model.output_lufs(g) - model.base;
-        // Output loudness rises monotonically with the gain: bisect.
-        let (mut lo, mut hi) = (-60.0, MAX_GAIN_DB);
-        if predict(hi) < p.target_lufs {
-            lo = hi;
-        } else {
-            for _ in 0..40 {
-                let mid = 0.5 * (lo + hi);
-                if predict(mid) < p.target_lufs {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-        }
-        plan.gain_db = lo;
-        plan.predicted_lufs = predict(lo);
-        plan
+    }
+
+    /// The loudness model of this plan's EQ and compressor on the track described by
+    /// `profile` (normally the profile the plan was built from; for a calibration, the full
+    /// profile of a track whose provisional plan came from its fast profile).
+    pub fn model(&self, profile: &Profile) -> LoudnessModel {
+        LoudnessModel::new(profile, self)
     }
 
     pub fn preset(&self) -> Preset {
@@ -191,9 +222,20 @@ impl Plan {
     pub fn target_lufs(&self) -> f64 {
         self.target_lufs
     }
-    /// Integrated loudness the model predicts for the output.
+    /// Integrated loudness expected at the output (the model plus the calibration offset).
     pub fn predicted_lufs(&self) -> f64 {
         self.predicted_lufs
+    }
+    /// The calibration offset (LU) the plan applied to its model; 0 without one.
+    pub fn calibration_offset_lu(&self) -> f64 {
+        self.offset_lu
+    }
+    /// Whether the profile held a calibration for this preset and chain version.
+    pub fn calibrated(&self) -> bool {
+        self.calibrated
+    }
+    pub fn gain_mode(&self) -> GainMode {
+        self.mode
     }
     /// False when the gain cap keeps the output below the target.
     pub fn target_reachable(&self) -> bool {
@@ -209,19 +251,66 @@ impl Plan {
     }
     /// Limiter delay, compensated by [`master_range`](crate::master_range).
     pub fn latency_frames(&self) -> usize {
-        self.lookahead + 8
+        self.lookahead + auralis_analysis::TRUE_PEAK_DELAY
+    }
+
+    /// The gain (dB) that makes the original as loud as this plan's output: the expected
+    /// output loudness minus the input's integrated loudness (0 for silence). Playing the
+    /// original through it makes an A/B toggle compare tone and dynamics, not level.
+    pub fn level_match_db(&self, profile: &Profile) -> f64 {
+        if self.silent || profile.integrated_lufs <= LOUDNESS_FLOOR_LUFS {
+            0.0
+        } else {
+            self.predicted_lufs - profile.integrated_lufs
+        }
     }
 }
 
-/// Block-level model of the chain: per 100 ms block, the EQ shifts loudness and peaks, the
-/// compressor applies its static curve to the block loudness, the gain shifts everything, and
-/// the limiter pulls the block down by part of its peak excess (with release spill-over).
-/// Integrated loudness is then re-gated exactly as BS.1770 does.
-struct Model {
+/// Per-sample one-pole coefficient for a time constant.
+fn coef(seconds: f64, rate: u32) -> f64 {
+    (-1.0 / (seconds * rate as f64)).exp()
+}
+
+/// One-pole coefficient per step of `period` samples.
+fn coef_per(seconds: f64, rate: u32, period: u64) -> f64 {
+    (-(period as f64) / (seconds * rate as f64)).exp()
+}
+
+/// Predicted effect of an EQ on a track's K-weighted loudness and on its peaks (dB), from the
+/// long-term spectrum.
+fn eq_effect(eq: &[Coeffs; 3], profile: &Profile) -> (f64, f64) {
+    let rate = profile.sample_rate.max(1);
+    let k = Coeffs::k_weighting(rate);
+    let (mut e_in, mut e_out, mut u_in, mut u_out) = (0.0, 0.0, 0.0, 0.0);
+    for (&f, &d) in profile
+        .spectrum
+        .centres_hz
+        .iter()
+        .zip(&profile.spectrum.band_db)
+    {
+        let (f, e) = (f as f64, 10f64.powf(d as f64 / 10.0));
+        let kw = k[0].power_at(f, rate) * k[1].power_at(f, rate);
+        let h: f64 = eq.iter().map(|c| c.power_at(f, rate)).product();
+        e_in += e * kw;
+        e_out += e * kw * h;
+        u_in += e;
+        u_out += e * h;
+    }
+    let db = |a: f64, b: f64| if b > 0.0 { 10.0 * (a / b).log10() } else { 0.0 };
+    (db(e_out, e_in), db(u_out, u_in))
+}
+
+/// Block-level model of the chain's output loudness: per 100 ms block, the EQ shifts
+/// loudness and peaks, the compressor applies its static curve to the block loudness, the
+/// gain shifts everything, and the limiter pulls the block down by part of its peak excess
+/// (with release spill-over). Integrated loudness is then re-gated exactly as BS.1770 does.
+/// The plan's calibration offset is not included (see [`LoudnessModel::offset_lu`]).
+#[derive(Clone, Debug)]
+pub struct LoudnessModel {
     level: Vec<f64>,
     peak: Vec<f64>,
     breaks: Vec<u32>,
-    base: f64,
+    offset_lu: f64,
 }
 
 /// Share of a block's peak excess that shows up as loudness loss, and its spill-over into the
@@ -229,8 +318,10 @@ struct Model {
 const LIMIT_SHARE: f64 = 0.7;
 const LIMIT_SPILL: f64 = 0.3;
 
-impl Model {
-    fn new(profile: &Profile, comp: &CompressorParams, eq_db: f64, eq_peak_db: f64) -> Model {
+impl LoudnessModel {
+    fn new(profile: &Profile, plan: &Plan) -> LoudnessModel {
+        let (eq_db, eq_peak_db) = eq_effect(&plan.eq, profile);
+        let comp = &plan.compressor;
         let b = &profile.blocks;
         let mut level = Vec::with_capacity(b.loudness.len());
         let mut peak = Vec::with_capacity(b.loudness.len());
@@ -245,36 +336,46 @@ impl Model {
             level.push(l + c);
             peak.push(tp as f64 + eq_peak_db + c);
         }
-        let base = gated_loudness(
-            &b.loudness
-                .iter()
-                .map(|&l| block_energy(l))
-                .collect::<Vec<_>>(),
-            &b.breaks,
-            &mut Vec::new(),
-        );
-        Model {
+        LoudnessModel {
             level,
             peak,
             breaks: b.breaks.clone(),
-            base,
+            offset_lu: plan.offset_lu,
         }
     }
 
-    fn output_lufs(&self, gain_db: f64) -> f64 {
-        let mut energy = Vec::with_capacity(self.level.len());
+    /// The plan's calibration offset (LU), to be added to [`LoudnessModel::output_lufs`].
+    pub fn offset_lu(&self) -> f64 {
+        self.offset_lu
+    }
+
+    /// Predicted K-weighted energy of each output block at loudness gain `gain_db` (no
+    /// calibration offset), into `out` (cleared first).
+    pub fn block_energies(&self, gain_db: f64, out: &mut Vec<f64>) {
+        out.clear();
         let mut spill = 0.0f64;
         for (&l, &p) in self.level.iter().zip(&self.peak) {
             let excess = (p + gain_db - CEILING_DBTP).max(0.0);
             let cut = (LIMIT_SHARE * excess).max(spill);
             spill = cut * LIMIT_SPILL;
-            let out = l + gain_db - cut;
-            energy.push(if out.is_finite() {
-                10f64.powf((out + 0.691) / 10.0)
+            let o = l + gain_db - cut;
+            out.push(if o.is_finite() {
+                10f64.powf((o + 0.691) / 10.0)
             } else {
                 0.0
             });
         }
+    }
+
+    /// Gating-block breaks of the profile (fast profiles: between excerpts).
+    pub fn breaks(&self) -> &[u32] {
+        &self.breaks
+    }
+
+    /// Predicted integrated output loudness at `gain_db`, without the calibration offset.
+    pub fn output_lufs(&self, gain_db: f64) -> f64 {
+        let mut energy = Vec::with_capacity(self.level.len());
+        self.block_energies(gain_db, &mut energy);
         gated_loudness(&energy, &self.breaks, &mut Vec::new())
     }
 }

@@ -1,7 +1,11 @@
 //! The four stages of the chain, in signal order. Each one takes its parameters from the
 //! [`Plan`](crate::Plan) once and then only runs `process(&mut self, block)` in place.
+//!
+//! Not for: choosing parameters (see the plan), chunking (see `master_range`).
 
-use crate::dsp::{Biquad, Coeffs};
+use auralis_analysis::{TruePeak, TRUE_PEAK_DELAY};
+
+use crate::dsp::{biquad, Biquad, Coeffs};
 
 pub type Block = [[f64; 2]];
 
@@ -14,7 +18,7 @@ pub struct Eq {
 impl Eq {
     pub fn new(coeffs: &[Coeffs; 3]) -> Eq {
         Eq {
-            filters: coeffs.map(Biquad::new),
+            filters: coeffs.map(biquad),
         }
     }
 
@@ -34,8 +38,10 @@ pub struct CompressorParams {
     pub threshold: f64,
     pub ratio: f64,
     pub knee_db: f64,
-    /// One-pole coefficients per sample: detector mean square, attack, release.
+    /// One-pole coefficient per sample of the detector's mean square.
     pub rms_coef: f64,
+    /// One-pole coefficients of the gain smoothing per control step ([`CONTROL_PERIOD`]
+    /// samples).
     pub attack_coef: f64,
     pub release_coef: f64,
 }
@@ -56,23 +62,42 @@ impl CompressorParams {
     }
 }
 
-/// Feed-forward, stereo-linked compressor: K-weighted mean-square detector, soft-knee gain
-/// computer, attack/release smoothing of the gain in dB.
+/// Samples per compressor control step: the gain computer (a log, a power and the smoothing)
+/// runs at absolute sample positions that are multiples of this, and the applied gain ramps
+/// linearly between steps. 16 samples (0.36 ms at 44.1 kHz) is far below the fastest attack
+/// (15 ms). Steps sit on the absolute grid, so a chunk rendered alone takes the same steps
+/// as the whole track.
+pub const CONTROL_PERIOD: u64 = 16;
+
+/// Feed-forward, stereo-linked compressor: K-weighted mean-square detector (every sample),
+/// soft-knee gain computer and attack/release smoothing in dB (every [`CONTROL_PERIOD`]
+/// samples), linear gain ramp in between.
 #[derive(Clone, Debug)]
 pub struct Compressor {
     p: CompressorParams,
     sidechain: [Biquad; 2],
     mean_square: f64,
     gain_db: f64,
+    /// Applied linear gain, its per-sample step and its value at the next control point.
+    gain: f64,
+    step: f64,
+    next: f64,
+    /// Absolute position of the next sample.
+    pos: u64,
 }
 
 impl Compressor {
-    pub fn new(p: &CompressorParams) -> Compressor {
+    /// A compressor whose first sample is track sample `pos`.
+    pub fn new(p: &CompressorParams, pos: u64) -> Compressor {
         Compressor {
             p: *p,
-            sidechain: p.k_weighting.map(Biquad::new),
+            sidechain: p.k_weighting.map(biquad),
             mean_square: 0.0,
             gain_db: 0.0,
+            gain: 1.0,
+            step: 0.0,
+            next: 1.0,
+            pos,
         }
     }
 
@@ -83,17 +108,27 @@ impl Compressor {
             let k = hp.tick(shelf.tick(*x));
             let power = k[0] * k[0] + k[1] * k[1];
             self.mean_square = power + p.rms_coef * (self.mean_square - power);
-            let level = -0.691 + 10.0 * (self.mean_square + 1e-30).log10();
-            let target = p.static_gain(level);
-            let coef = if target < self.gain_db {
-                p.attack_coef
-            } else {
-                p.release_coef
-            };
-            self.gain_db = target + coef * (self.gain_db - target);
-            let g = 10f64.powf(self.gain_db * 0.05);
-            x[0] *= g;
-            x[1] *= g;
+            if self.pos.is_multiple_of(CONTROL_PERIOD) {
+                let level = -0.691 + 10.0 * (self.mean_square + 1e-30).log10();
+                let target = p.static_gain(level);
+                let coef = if target < self.gain_db {
+                    p.attack_coef
+                } else {
+                    p.release_coef
+                };
+                self.gain_db = target + coef * (self.gain_db - target);
+                self.next = 10f64.powf(self.gain_db * 0.05);
+                self.step = (self.next - self.gain) / CONTROL_PERIOD as f64;
+            }
+            self.pos += 1;
+            self.gain += self.step;
+            if self.pos.is_multiple_of(CONTROL_PERIOD) {
+                // Land exactly on the control value: no drift from the summed steps.
+                self.gain = self.next;
+                self.step = 0.0;
+            }
+            x[0] *= self.gain;
+            x[1] *= self.gain;
         }
     }
 }
@@ -119,64 +154,42 @@ impl LoudnessGain {
     }
 }
 
-/// Taps of the 4× true-peak interpolator (per phase).
-const TAPS: usize = 16;
-/// Delay of the interpolator: the interval after sample `n - HALF` is known at `n`.
-const HALF: usize = TAPS / 2;
+/// Largest block [`Limiter::process`] takes at once (the chain's block).
+pub const LIMITER_BLOCK: usize = 64;
 
-/// Windowed-sinc coefficients for phases 1/4, 2/4, 3/4 (lane 3 unused), tap-major.
-fn interpolator() -> [[f64; 4]; TAPS] {
-    let mut c = [[0.0; 4]; TAPS];
-    for p in 0..3 {
-        let phi = (p + 1) as f64 / 4.0;
-        let mut sum = 0.0;
-        for (j, row) in c.iter_mut().enumerate() {
-            // Tap j holds x[m + j - (HALF - 1)]; distance from the interpolated point.
-            let t = phi - (j as f64 - (HALF as f64 - 1.0));
-            let sinc = if t == 0.0 {
-                1.0
-            } else {
-                (std::f64::consts::PI * t).sin() / (std::f64::consts::PI * t)
-            };
-            let w = (std::f64::consts::PI * t / (2.0 * HALF as f64))
-                .cos()
-                .powi(2);
-            row[p] = sinc * w;
-            sum += row[p];
-        }
-        for row in c.iter_mut() {
-            row[p] /= sum;
-        }
-    }
-    c
-}
-
-/// Lookahead brickwall limiter on a 4× oversampled true-peak estimate.
+/// Lookahead brickwall limiter on a 4× oversampled true-peak estimate
+/// ([`auralis_analysis::TruePeak`], the analysis's own estimator).
 ///
 /// Per input sample `m`: required gain `ceiling / peak` over the neighbouring inter-sample
 /// intervals → minimum over the next `lookahead` samples (hold) → release → moving average
 /// over `lookahead + 1` samples. Every value in the average is ≤ the requirement of the sample
 /// it is applied to, so the ceiling holds exactly, and the attack is a smooth ramp that is fully
 /// down when the peak arrives. Output is delayed by [`Limiter::latency`] samples.
+///
+/// While nothing needs limiting and the gain has fully recovered (the usual case), a block
+/// only passes through the delay line: the estimator skips its interpolation when a bound
+/// shows no peak can reach the ceiling, and the gain bookkeeping is known to stay at exactly
+/// 1. That path gives the same samples as the general one.
 #[derive(Clone, Debug)]
 pub struct Limiter {
     ceiling: f64,
+    ceiling32: f32,
     lookahead: usize,
     release_coef: f64,
-    coefs: [[f64; 4]; TAPS],
-    /// Interpolator history, stored twice so that a window is contiguous.
-    hist: [[f64; 2 * TAPS]; 2],
-    hpos: usize,
-    prev_peak: f64,
+    tp: TruePeak,
+    peaks: [f32; LIMITER_BLOCK],
+    prev_peak: f32,
     /// Monotonic deque (index, gain) for the sliding minimum; ring of capacity `lookahead + 2`.
     dq: Vec<(u64, f64)>,
     dq_head: usize,
     dq_len: usize,
     release: f64,
-    /// Ring of released gains for the moving average, and its running sum.
+    /// Ring of released gains for the moving average, its running sum, and how many of its
+    /// entries are below 1 (at 0 the sum is reset to exactly the ring length).
     ring: Vec<f64>,
     ring_pos: usize,
     sum: f64,
+    below_one: usize,
     /// Audio delay line.
     delay: Vec<[f64; 2]>,
     delay_pos: usize,
@@ -186,13 +199,14 @@ pub struct Limiter {
 impl Limiter {
     pub fn new(ceiling_db: f64, lookahead: usize, release_coef: f64) -> Limiter {
         let lookahead = lookahead.max(1);
+        let ceiling = 10f64.powf(ceiling_db / 20.0);
         Limiter {
-            ceiling: 10f64.powf(ceiling_db / 20.0),
+            ceiling,
+            ceiling32: ceiling as f32,
             lookahead,
             release_coef,
-            coefs: interpolator(),
-            hist: [[0.0; 2 * TAPS]; 2],
-            hpos: 0,
+            tp: TruePeak::new(),
+            peaks: [0.0; LIMITER_BLOCK],
             prev_peak: 0.0,
             dq: vec![(0, 1.0); lookahead + 2],
             dq_head: 0,
@@ -201,7 +215,8 @@ impl Limiter {
             ring: vec![1.0; lookahead + 1],
             ring_pos: 0,
             sum: (lookahead + 1) as f64,
-            delay: vec![[0.0; 2]; HALF + lookahead],
+            below_one: 0,
+            delay: vec![[0.0; 2]; TRUE_PEAK_DELAY + lookahead],
             delay_pos: 0,
             n: 0,
         }
@@ -209,56 +224,78 @@ impl Limiter {
 
     /// Delay from input to output in samples.
     pub fn latency(&self) -> usize {
-        HALF + self.lookahead
+        TRUE_PEAK_DELAY + self.lookahead
     }
 
+    /// At rest: gain exactly 1 and nothing pending in the hold or the average.
+    fn idle(&self) -> bool {
+        self.release == 1.0
+            && self.below_one == 0
+            && (self.dq_len == 0 || self.dq[self.dq_head].1 == 1.0)
+    }
+
+    /// Processes up to [`LIMITER_BLOCK`] frames in place (longer blocks are split).
     pub fn process(&mut self, block: &mut Block) {
-        for x in block.iter_mut() {
-            *x = self.tick(*x);
+        for part in block.chunks_mut(LIMITER_BLOCK) {
+            let n = part.len();
+            let top = self.tp.process(part, &mut self.peaks[..n], self.ceiling32);
+            if top <= self.ceiling32 && self.idle() {
+                self.pass(part);
+            } else {
+                let peaks = self.peaks;
+                for (x, &p) in part.iter_mut().zip(&peaks[..n]) {
+                    *x = self.tick(*x, p);
+                }
+            }
         }
+    }
+
+    /// The idle path: no requirement below 1 in this block, gain stays exactly 1.
+    fn pass(&mut self, part: &mut Block) {
+        let c = self.ceiling;
+        let len = self.delay.len();
+        for x in part.iter_mut() {
+            let out = self.delay[self.delay_pos];
+            self.delay[self.delay_pos] = *x;
+            self.delay_pos += 1;
+            if self.delay_pos == len {
+                self.delay_pos = 0;
+            }
+            *x = [out[0].clamp(-c, c), out[1].clamp(-c, c)];
+        }
+        self.n += part.len() as u64;
+        // What the general path leaves behind: one entry, the latest sample at gain 1.
+        self.dq_head = 0;
+        self.dq_len = 1;
+        self.dq[0] = (self.n - 1, 1.0);
+        self.ring_pos = (self.ring_pos + part.len()) % self.ring.len();
+        self.prev_peak = self.peaks[part.len() - 1];
     }
 
     #[inline(always)]
-    fn tick(&mut self, x: [f64; 2]) -> [f64; 2] {
-        // 1. True-peak estimate of sample m = n - HALF and the interval after it.
-        let mut peak: f64 = 0.0;
-        for (ch, h) in self.hist.iter_mut().enumerate() {
-            h[self.hpos] = x[ch];
-            h[self.hpos + TAPS] = x[ch];
-            let win = &h[self.hpos + 1..self.hpos + 1 + TAPS];
-            let mut acc = [0.0f64; 4];
-            for (s, c) in win.iter().zip(&self.coefs) {
-                for l in 0..4 {
-                    acc[l] += s * c[l];
-                }
-            }
-            let centre = win[HALF - 1].abs();
-            peak = peak
-                .max(centre)
-                .max(acc[0].abs())
-                .max(acc[1].abs())
-                .max(acc[2].abs());
-        }
-        self.hpos = (self.hpos + 1) % TAPS;
+    fn tick(&mut self, x: [f64; 2], peak: f32) -> [f64; 2] {
+        // 1. Requirement of sample m = n - DELAY from its peak and the interval before it.
         let m = self.n;
         self.n += 1;
         let worst = peak.max(self.prev_peak);
         self.prev_peak = peak;
-        let need = if worst > self.ceiling {
-            self.ceiling / worst
+        let need = if worst > self.ceiling32 {
+            self.ceiling / worst as f64
         } else {
             1.0
         };
 
         // 2. Hold: minimum of the requirements over the last lookahead + 1 samples.
+        // (Ring indices wrap by comparison: a division per sample is measurably slow.)
         let cap = self.dq.len();
-        while self.dq_len > 0 && self.dq[(self.dq_head + self.dq_len - 1) % cap].1 >= need {
+        let wrap = |i: usize| if i >= cap { i - cap } else { i };
+        while self.dq_len > 0 && self.dq[wrap(self.dq_head + self.dq_len - 1)].1 >= need {
             self.dq_len -= 1;
         }
-        self.dq[(self.dq_head + self.dq_len) % cap] = (m, need);
+        self.dq[wrap(self.dq_head + self.dq_len)] = (m, need);
         self.dq_len += 1;
         while self.dq[self.dq_head].0 + (self.lookahead as u64) < m {
-            self.dq_head = (self.dq_head + 1) % cap;
+            self.dq_head = wrap(self.dq_head + 1);
             self.dq_len -= 1;
         }
         let held = self.dq[self.dq_head].1;
@@ -271,15 +308,27 @@ impl Limiter {
         };
 
         // 4. Moving average over lookahead + 1 → gain of sample m - lookahead.
-        self.sum += self.release - self.ring[self.ring_pos];
+        let old = self.ring[self.ring_pos];
+        self.below_one = self.below_one + usize::from(self.release < 1.0) - usize::from(old < 1.0);
         self.ring[self.ring_pos] = self.release;
-        self.ring_pos = (self.ring_pos + 1) % self.ring.len();
+        self.ring_pos += 1;
+        if self.ring_pos == self.ring.len() {
+            self.ring_pos = 0;
+        }
+        self.sum = if self.below_one == 0 {
+            self.ring.len() as f64
+        } else {
+            self.sum + self.release - old
+        };
         let gain = (self.sum / self.ring.len() as f64).min(1.0);
 
-        // 5. Delay line: x[n - HALF - lookahead] leaves now.
+        // 5. Delay line: x[n - DELAY - lookahead] leaves now.
         let out = self.delay[self.delay_pos];
         self.delay[self.delay_pos] = x;
-        self.delay_pos = (self.delay_pos + 1) % self.delay.len();
+        self.delay_pos += 1;
+        if self.delay_pos == self.delay.len() {
+            self.delay_pos = 0;
+        }
         let c = self.ceiling;
         [(out[0] * gain).clamp(-c, c), (out[1] * gain).clamp(-c, c)]
     }
