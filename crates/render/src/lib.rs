@@ -14,6 +14,7 @@
 //!
 //! Not for: caching, scheduling, HTTP (see `auralis-cache` / `auralis-server`).
 
+pub mod analyse;
 mod master_file;
 
 use std::fmt;
@@ -21,15 +22,17 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use auralis_analysis::{Analyzer, Profile};
+use auralis_analysis::Profile;
 use auralis_encode::{bit_depth_for, encode_flac, BitDepth, EncodeError};
 use auralis_master::{master_range, Plan};
 use auralis_source::{Source, SourceError, SourceInfo};
 use auralis_timeline::{Timeline, DEFAULT_CHUNK_SECONDS};
 
+pub use analyse::{analyse_source, calibrate_fast};
 pub use auralis_master::Preset;
 pub use master_file::{
-    master_file, master_parallel, LoudnessSummary, MasterSummary, Progress, Stage,
+    analyse_file, master_file, master_file_with_plan, master_parallel, LoudnessSummary,
+    MasterSummary, Progress, Stage,
 };
 
 /// Frames decoded per read while streaming a whole track (analysis, mastering).
@@ -212,7 +215,9 @@ impl TrackAudio {
         })?)
     }
 
-    /// Full profile: every frame through the streaming analyzer, decoded in blocks.
+    /// Full profile: every frame through the streaming analyzer, decoded in blocks, with the
+    /// mastering chain of every preset measured in the same pass (the profile's calibrations,
+    /// which put each preset's output on its target; see [`analyse`]).
     pub fn full_profile(&mut self) -> Result<Profile, RenderError> {
         self.full_profile_with(|_, _| {})
     }
@@ -220,19 +225,29 @@ impl TrackAudio {
     /// [`TrackAudio::full_profile`] reporting `(frames done, total)` after each block.
     pub fn full_profile_with(
         &mut self,
-        mut progress: impl FnMut(u64, u64),
+        progress: impl FnMut(u64, u64),
     ) -> Result<Profile, RenderError> {
-        let total = self.info.frames;
-        let mut analyzer = Analyzer::new(self.info.rate);
-        let mut pos = 0;
-        while pos < total {
-            let end = (pos + READ_BLOCK).min(total);
-            let block = self.source.read(pos..end)?;
-            analyzer.push(&block);
-            pos = end;
-            progress(pos, total);
-        }
-        Ok(analyzer.finish())
+        self.full_profile_for(&Preset::ALL, progress)
+    }
+
+    /// [`TrackAudio::full_profile`] calibrated for `presets` only (cheaper: one chain run per
+    /// preset; a preset without a calibration falls back to the model, a few tenths of a LU).
+    pub fn full_profile_for(
+        &mut self,
+        presets: &[Preset],
+        progress: impl FnMut(u64, u64),
+    ) -> Result<Profile, RenderError> {
+        analyse::analyse_source(&self.path, &mut self.source, presets, 2, progress)
+    }
+
+    /// Calibrates a fast profile on its own excerpts for `presets` (see
+    /// [`analyse::calibrate_fast`]).
+    pub fn calibrate_fast_profile(
+        &mut self,
+        profile: &mut Profile,
+        presets: &[Preset],
+    ) -> Result<(), RenderError> {
+        analyse::calibrate_fast(&self.path, &mut self.source, profile, presets)
     }
 
     fn check_profile(&self, profile: &Profile) -> Result<(), RenderError> {

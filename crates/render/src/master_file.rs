@@ -1,28 +1,39 @@
-//! Whole-file mastering to FLAC (`auralis master`).
+//! Whole-file mastering to FLAC (`auralis master`), streamed in two passes:
 //!
-//! decode ‖ analyse (pipelined on two threads) → plan → master the two halves in parallel
-//! (`master_range` makes the split exact) → intensity mix → encode (block-aligned segments on
-//! two threads, written in order with one sequential MD5 pass) ‖ analyse the result.
-//! The output is written to a temporary file in the output's directory and renamed over
-//! `output` only when everything succeeded, so a failure never leaves a half-written file.
+//! 1. analyse: decode → profile ‖ the chain with a provisional plan, metered
+//!    ([`analyse_file`], see [`crate::analyse`]): the calibrated full profile;
+//! 2. master: decode ‖ chain (`MasterStream`, equal to `master_range` over the whole track)
+//!    and intensity mix ‖ encode (block-aligned segments on two threads, written in order with
+//!    one sequential MD5 pass) with the output metered as it is written
+//!    ([`master_file_with_plan`]).
 //!
-//! Memory: the decoded track and its mastered version are held in memory (f32 stereo,
-//! ~10.6 MB per minute at 44.1 kHz each); encoding works in ~3 s segments (a few in flight).
+//! Neither pass holds the track: blocks of [`READ_BLOCK`] frames (~3 s) and a few encoder
+//! segments are in flight, so memory stays flat for any length. The output is written to a
+//! temporary file in the output's directory and renamed over `output` only when everything
+//! succeeded, so a failure never leaves a half-written file. Album mode: analyse every file,
+//! take `auralis_master::album_loudness`, master each with its album plan.
+//!
+//! Not for: chunks (see the crate root).
 
-use std::io::{BufWriter, Write};
+use std::collections::VecDeque;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Instant;
 
 use auralis_analysis::{Analyzer, Profile};
-use auralis_encode::{bit_depth_for, write_flac_parallel, EncoderSettings};
-use auralis_master::{master_range, mix, Plan, Preset};
+use auralis_encode::{bit_depth_for, EncoderSettings, ParallelFlacWriter};
+use auralis_master::{mix, MasterStream, Plan, Preset};
 use auralis_source::Source;
 
 use crate::{RenderError, READ_BLOCK};
 
-/// Encoder threads for the output (the output analysis runs beside them).
+/// Encoder threads for the output (decoding, the chain and the writer run beside them).
 const ENCODE_THREADS: usize = 2;
+/// Worker threads of the analysis pass (the decoder runs beside them).
+const ANALYSIS_THREADS: usize = 2;
+/// Share of the progress bar for the analysis pass.
+const ANALYSE_SHARE: f64 = 0.45;
 
 /// Where a [`master_file`] run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +90,12 @@ pub struct MasterSummary {
     pub output: PathBuf,
     pub preset: Preset,
     pub intensity: f32,
+    /// Loudness gain of the plan (dB): the track's own, or the album's in album mode.
+    pub gain_db: f64,
+    /// Output loudness the plan expected (LUFS).
+    pub predicted_lufs: f64,
+    /// Gain (dB) that makes the original as loud as the processed output.
+    pub level_match_db: f64,
     pub sample_rate: u32,
     pub frames: u64,
     pub duration_seconds: f64,
@@ -92,7 +109,9 @@ pub struct MasterSummary {
 }
 
 /// Master `input` with `preset` at `intensity` (0..=1, dry/wet) into a FLAC file at
-/// `output` (same rate as the stream; 24-bit for hi-res sources, else 16-bit; dithered).
+/// `output` (same rate as the stream; 24-bit for hi-res sources, else 16-bit; dithered),
+/// with the track's own loudness gain: [`analyse_file`], `Plan::new`, then
+/// [`master_file_with_plan`].
 pub fn master_file(
     input: &Path,
     output: &Path,
@@ -101,12 +120,69 @@ pub fn master_file(
     mut progress: impl FnMut(Progress),
 ) -> Result<MasterSummary, RenderError> {
     let started = Instant::now();
-    if !(0.0..=1.0).contains(&intensity) {
-        return Err(RenderError::Other {
+    check_intensity(input, intensity)?;
+    progress(Progress {
+        stage: Stage::Analyse,
+        fraction: 0.0,
+    });
+    let profile = analyse_file(input, &[preset], |done, total| {
+        progress(Progress {
+            stage: Stage::Analyse,
+            fraction: ANALYSE_SHARE * done as f64 / total.max(1) as f64,
+        })
+    })?;
+    let plan = Plan::new(&profile, preset);
+    let mut summary = master_file_with_plan(input, output, &profile, &plan, intensity, |p| {
+        progress(Progress {
+            stage: p.stage,
+            fraction: ANALYSE_SHARE + (1.0 - ANALYSE_SHARE) * p.fraction,
+        })
+    })?;
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+fn check_intensity(input: &Path, intensity: f32) -> Result<(), RenderError> {
+    if (0.0..=1.0).contains(&intensity) {
+        Ok(())
+    } else {
+        Err(RenderError::Other {
             path: input.to_path_buf(),
             detail: format!("intensity must be between 0 and 1, got {intensity}"),
+        })
+    }
+}
+
+/// Pass 1: the full profile of the file at `input`, calibrated for `presets` (one decode, no
+/// more than a few blocks in memory). `progress(frames done, total)`.
+pub fn analyse_file(
+    input: &Path,
+    presets: &[Preset],
+    progress: impl FnMut(u64, u64),
+) -> Result<Profile, RenderError> {
+    let mut source = Source::open(input)?;
+    if source.info().frames == 0 {
+        return Err(RenderError::Empty {
+            path: input.to_path_buf(),
         });
     }
+    crate::analyse::analyse_source(input, &mut source, presets, ANALYSIS_THREADS, progress)
+}
+
+/// Pass 2: master `input` with `plan` (built from `profile`, the file's full profile; in
+/// album mode from the album's gain) at `intensity` into a FLAC file at `output`, streamed.
+/// `progress` reports `Stage::Master` while the chain and the encoder run (fraction 0..1 of
+/// this pass) and `Stage::Encode` for the final write.
+pub fn master_file_with_plan(
+    input: &Path,
+    output: &Path,
+    profile: &Profile,
+    plan: &Plan,
+    intensity: f32,
+    mut progress: impl FnMut(Progress),
+) -> Result<MasterSummary, RenderError> {
+    let started = Instant::now();
+    check_intensity(input, intensity)?;
     let mut source = Source::open(input)?;
     let info = source.info().clone();
     let total = info.frames;
@@ -116,71 +192,19 @@ pub fn master_file(
         });
     }
     let rate = info.rate;
-    let depth = bit_depth_for(info.bits_per_sample);
-
-    // 1. Decode (this thread) ‖ analyse (helper thread).
-    progress(Progress {
-        stage: Stage::Analyse,
-        fraction: 0.0,
-    });
-    let mut original: Vec<[f32; 2]> = Vec::with_capacity(total.min(1 << 28) as usize);
-    let before: Profile = std::thread::scope(|s| -> Result<Profile, RenderError> {
-        let (tx, rx) = mpsc::sync_channel::<Vec<[f32; 2]>>(4);
-        let analyser = s.spawn(move || {
-            let mut a = Analyzer::new(rate);
-            for block in rx {
-                a.push(&block);
-            }
-            a.finish()
-        });
-        let mut pos = 0;
-        let mut result = Ok(());
-        while pos < total {
-            let end = (pos + READ_BLOCK).min(total);
-            match source.read(pos..end) {
-                Ok(block) => {
-                    original.extend_from_slice(&block);
-                    if tx.send(block).is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    result = Err(RenderError::from(e));
-                    break;
-                }
-            }
-            pos = end;
-            progress(Progress {
-                stage: Stage::Analyse,
-                fraction: 0.4 * pos as f64 / total as f64,
-            });
-        }
-        drop(tx);
-        let profile = analyser.join().map_err(|_| RenderError::Other {
+    if profile.sample_rate != rate || profile.frames != total || plan.sample_rate() != rate {
+        return Err(RenderError::ProfileMismatch {
             path: input.to_path_buf(),
-            detail: "analysis thread panicked".into(),
-        })?;
-        result.map(|()| profile)
-    })?;
-
-    // 2. Master: the two halves in parallel.
+            detail: format!(
+                "profile of {} frames at {} Hz, file of {total} frames at {rate} Hz",
+                profile.frames, profile.sample_rate
+            ),
+        });
+    }
+    let depth = bit_depth_for(info.bits_per_sample);
     progress(Progress {
         stage: Stage::Master,
-        fraction: 0.4,
-    });
-    let plan = Plan::new(&before, preset);
-    let processed = master_parallel(&plan, &original, 2);
-    let out_frames = if intensity < 1.0 {
-        mix(&original, &processed, intensity)
-    } else {
-        processed
-    };
-    drop(original);
-
-    // 3. Encode (this thread, to a temp file) ‖ analyse the result (helper thread).
-    progress(Progress {
-        stage: Stage::Encode,
-        fraction: 0.6,
+        fraction: 0.0,
     });
     let dir = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -202,40 +226,105 @@ pub fn master_file(
             "cannot create a temporary file in the output directory",
             output,
         ))?;
+    let file = tmp
+        .as_file()
+        .try_clone()
+        .map_err(io_err("cannot write", output))?;
+
     let (after, bytes) = std::thread::scope(|s| -> Result<(Profile, u64), RenderError> {
-        let frames = &out_frames;
-        let analyser = s.spawn(move || {
-            let mut a = Analyzer::new(rate);
-            for block in frames.chunks(READ_BLOCK as usize) {
-                a.push(block);
+        // Decoder thread → chain thread → this thread (meter, encoder dispatch, writes).
+        let (in_tx, in_rx) = mpsc::sync_channel::<Result<Vec<[f32; 2]>, RenderError>>(2);
+        let (out_tx, out_rx) = mpsc::sync_channel::<Vec<[f32; 2]>>(2);
+        let source = &mut source;
+        s.spawn(move || {
+            let mut pos = 0;
+            while pos < total {
+                let end = (pos + READ_BLOCK).min(total);
+                let block = source.read(pos..end).map_err(RenderError::from);
+                let failed = block.is_err();
+                if in_tx.send(block).is_err() || failed {
+                    return;
+                }
+                pos = end;
             }
-            a.finish()
         });
-        let file = tmp
-            .as_file()
-            .try_clone()
-            .map_err(io_err("cannot write", output))?;
-        // Block-aligned segments encoded on two threads, written in order (with the MD5)
-        // by this one; the analyser above takes the remaining CPU time.
-        let n = out_frames.len();
-        let mut buf = write_flac_parallel(
+        let chain = s.spawn(move || -> Result<(), RenderError> {
+            let mut stream = MasterStream::new(plan);
+            let mut originals: VecDeque<[f32; 2]> = VecDeque::new();
+            let mut processed = Vec::with_capacity(READ_BLOCK as usize);
+            let send =
+                |processed: &mut Vec<[f32; 2]>, originals: &mut VecDeque<[f32; 2]>| -> bool {
+                    let n = processed.len();
+                    let out = if intensity < 1.0 {
+                        let orig: Vec<[f32; 2]> = originals.drain(..n).collect();
+                        mix(&orig, processed, intensity)
+                    } else {
+                        std::mem::take(processed)
+                    };
+                    processed.clear();
+                    out_tx.send(out).is_ok()
+                };
+            for block in in_rx {
+                let block = block?;
+                if intensity < 1.0 {
+                    originals.extend(block.iter().copied());
+                }
+                stream.process(&block, &mut processed);
+                if !send(&mut processed, &mut originals) {
+                    return Ok(());
+                }
+            }
+            stream.finish(&mut processed);
+            send(&mut processed, &mut originals);
+            Ok(())
+        });
+
+        let mut writer = ParallelFlacWriter::new(
             BufWriter::with_capacity(1 << 20, file),
-            &out_frames,
             rate,
             depth,
             0,
-            true,
+            intensity > 0.0,
             &EncoderSettings::fast(),
             ENCODE_THREADS,
-            |done| {
-                progress(Progress {
-                    stage: Stage::Encode,
-                    fraction: 0.6 + 0.4 * done as f64 / n.max(1) as f64,
-                })
-            },
         )
         .map_err(|e| RenderError::encode(output, e))?;
-        buf.flush().map_err(io_err("cannot write", output))?;
+        let mut meter = Analyzer::loudness_only(rate);
+        let mut done = 0u64;
+        for block in out_rx {
+            meter.push(&block);
+            writer
+                .write(&block)
+                .map_err(|e| RenderError::encode(output, e))?;
+            done += block.len() as u64;
+            progress(Progress {
+                stage: Stage::Master,
+                fraction: 0.97 * done as f64 / total as f64,
+            });
+        }
+        // The chain thread's error (a decode error) wins over a short output.
+        match chain.join() {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(RenderError::Other {
+                    path: input.to_path_buf(),
+                    detail: "mastering thread panicked".into(),
+                })
+            }
+        }
+        if done != total {
+            return Err(RenderError::Other {
+                path: input.to_path_buf(),
+                detail: format!("mastered {done} of {total} frames"),
+            });
+        }
+        progress(Progress {
+            stage: Stage::Encode,
+            fraction: 0.97,
+        });
+        let buf = writer
+            .finish()
+            .map_err(|e| RenderError::encode(output, e))?;
         let file = buf.into_inner().map_err(|e| RenderError::Io {
             path: output.to_path_buf(),
             action: "cannot write",
@@ -245,11 +334,7 @@ pub fn master_file(
             .metadata()
             .map_err(io_err("cannot write", output))?
             .len();
-        let after = analyser.join().map_err(|_| RenderError::Other {
-            path: input.to_path_buf(),
-            detail: "analysis thread panicked".into(),
-        })?;
-        Ok((after, bytes))
+        Ok((meter.finish(), bytes))
     })?;
     tmp.as_file()
         .sync_all()
@@ -259,17 +344,24 @@ pub fn master_file(
         action: "cannot move the finished file into place",
         source: e.error,
     })?;
+    progress(Progress {
+        stage: Stage::Encode,
+        fraction: 1.0,
+    });
 
     Ok(MasterSummary {
         input: input.to_path_buf(),
         output: output.to_path_buf(),
-        preset,
+        preset: plan.preset(),
         intensity,
+        gain_db: plan.gain_db(),
+        predicted_lufs: plan.predicted_lufs(),
+        level_match_db: plan.level_match_db(profile),
         sample_rate: rate,
         frames: total,
         duration_seconds: total as f64 / rate as f64,
         bits_per_sample: depth.bits(),
-        before: LoudnessSummary::of(&before),
+        before: LoudnessSummary::of(profile),
         after: LoudnessSummary::of(&after),
         output_bytes: bytes,
         elapsed_seconds: started.elapsed().as_secs_f64(),
@@ -292,7 +384,7 @@ pub fn master_parallel(plan: &Plan, frames: &[[f32; 2]], parts: usize) -> Vec<[f
                 let range = w[0]..w[1];
                 s.spawn(move || {
                     let r: Result<_, std::convert::Infallible> =
-                        master_range(plan, total, range, |r| {
+                        auralis_master::master_range(plan, total, range, |r| {
                             Ok(frames[r.start as usize..r.end as usize].to_vec())
                         });
                     match r {
