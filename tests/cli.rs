@@ -174,3 +174,80 @@ fn bad_usage_is_a_usage_error() {
     let o = auralis(&["master", s(&input), s(&out), "--preset", "loud"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("adaptive"));
 }
+
+#[test]
+fn album_mode_masters_every_input_with_one_gain() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("album");
+    let inputs = [
+        fixture("drascula-track2-20s.flac"),
+        fixture("drascula-track1-8s.flac"),
+        fixture("drascula-track11-20s.flac"),
+    ];
+    let mut args = vec!["master", "--album", "--out-dir", s(&out_dir)];
+    args.extend(inputs.iter().map(|p| s(p)));
+    let o = auralis(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(lines[3].starts_with("album: 3 tracks"), "{stdout}");
+    // One gain for every track, as printed per track.
+    let gains: Vec<&str> = lines[..3]
+        .iter()
+        .map(|l| l.split("gain ").nth(1).unwrap().split(' ').next().unwrap())
+        .collect();
+    assert!(gains.iter().all(|g| *g == gains[0]), "{gains:?}");
+    for input in &inputs {
+        let out = out_dir
+            .join(input.file_stem().unwrap())
+            .with_extension("flac");
+        let a = auralis_source::Source::open(input).unwrap().info().frames;
+        let b = auralis_source::Source::open(&out).unwrap().info().frames;
+        assert_eq!(a, b, "{}", out.display());
+    }
+    // Without --album each file gets its own gain.
+    let own = dir.path().join("own");
+    let mut args = vec!["master", "--out-dir", s(&own)];
+    args.extend(inputs.iter().map(|p| s(p)));
+    let o = auralis(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 3);
+}
+
+#[test]
+fn album_mode_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("drascula-track1-8s.flac");
+    // --album without --out-dir, and IN OUT with a third path: usage errors.
+    for args in [
+        vec!["master", "--album", s(&input), s(&input)],
+        vec!["master", s(&input), s(&input), s(&input)],
+    ] {
+        let o = auralis(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+    }
+    // Two inputs with the same stem, or an output over its input: refused, nothing written.
+    let other = dir.path().join("drascula-track1-8s.wav");
+    std::fs::copy(fixture("drascula-track1-8s.wav"), &other).unwrap();
+    let out_dir = dir.path().join("out");
+    let o = auralis(&["master", "--out-dir", s(&out_dir), s(&input), s(&other)]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("both"), "{o:?}");
+    let copy = dir.path().join("x.flac");
+    std::fs::copy(&input, &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let o = auralis(&["master", "--out-dir", s(dir.path()), s(&copy)]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("overwrite"),
+        "{o:?}"
+    );
+    let o = auralis(&["master", s(&copy), s(&copy)]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("overwrite"),
+        "{o:?}"
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+}

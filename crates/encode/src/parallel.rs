@@ -195,7 +195,7 @@ impl Drop for Pool {
 /// [`write_flac_parallel`] for a stream whose frames arrive in pieces (bounded memory): frames
 /// are cut into the same block-aligned segments, encoded on `threads` worker threads, and
 /// written in order with one sequential MD5 pass by the thread that calls
-/// [`ParallelFlacWriter::write`] / [`ParallelFlacWriter::finish`]. At most `2 × threads`
+/// [`ParallelFlacWriter::write`] / [`ParallelFlacWriter::finish`]. At most `threads + 1`
 /// segments (about 3 s of audio each) are in flight. Byte-identical to [`crate::FlacWriter`]
 /// and to [`write_flac_parallel`] fed the same frames.
 pub struct ParallelFlacWriter<W: Write + Seek> {
@@ -233,7 +233,7 @@ impl<W: Write + Seek> ParallelFlacWriter<W> {
         let header_pos = out.stream_position()?;
         out.write_all(&header.header_bytes(0, None, &md5.md5_digest())?)?;
         let threads = threads.max(1);
-        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
+        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(1);
         let job_rx = std::sync::Arc::new(std::sync::Mutex::new(job_rx));
         let (done_tx, done_rx) = mpsc::channel::<Done>();
         let mut pool = Pool {
@@ -282,7 +282,7 @@ impl<W: Write + Seek> ParallelFlacWriter<W> {
             written: 0,
             done: BTreeMap::new(),
             pool,
-            max_in_flight: 2 * threads,
+            max_in_flight: threads + 1,
             min_frame: usize::MAX,
             max_frame: 0,
             total: 0,

@@ -22,6 +22,9 @@ pub struct AlbumLoudness {
     pub predicted_lufs: f64,
     /// Expected output loudness of each track, in the order given.
     pub tracks_lufs: Vec<f64>,
+    /// Loudness (LU) the limiter is expected to take from each track at the album gain (a
+    /// loud track pushed past its own target by a quiet album loses some of its lead).
+    pub tracks_limiter_lu: Vec<f64>,
 }
 
 impl AlbumLoudness {
@@ -86,11 +89,13 @@ pub fn album_loudness(profiles: &[&Profile], preset: Preset) -> AlbumLoudness {
         .iter()
         .map(|p| Plan::with_gain_db(p, preset, gain_db).predicted_lufs())
         .collect();
+    let tracks_limiter_lu = models.iter().map(|m| m.limiter_loss_lu(gain_db)).collect();
     AlbumLoudness {
         preset,
         gain_db,
         target_lufs: target,
         predicted_lufs,
         tracks_lufs,
+        tracks_limiter_lu,
     }
 }

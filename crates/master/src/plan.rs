@@ -352,10 +352,14 @@ impl LoudnessModel {
     /// Predicted K-weighted energy of each output block at loudness gain `gain_db` (no
     /// calibration offset), into `out` (cleared first).
     pub fn block_energies(&self, gain_db: f64, out: &mut Vec<f64>) {
+        self.energies_with_ceiling(gain_db, CEILING_DBTP, out)
+    }
+
+    fn energies_with_ceiling(&self, gain_db: f64, ceiling_db: f64, out: &mut Vec<f64>) {
         out.clear();
         let mut spill = 0.0f64;
         for (&l, &p) in self.level.iter().zip(&self.peak) {
-            let excess = (p + gain_db - CEILING_DBTP).max(0.0);
+            let excess = (p + gain_db - ceiling_db).max(0.0);
             let cut = (LIMIT_SHARE * excess).max(spill);
             spill = cut * LIMIT_SPILL;
             let o = l + gain_db - cut;
@@ -377,5 +381,14 @@ impl LoudnessModel {
         let mut energy = Vec::with_capacity(self.level.len());
         self.block_energies(gain_db, &mut energy);
         gated_loudness(&energy, &self.breaks, &mut Vec::new())
+    }
+
+    /// Loudness (LU) the limiter is predicted to take away at `gain_db`: the model without
+    /// a ceiling minus the model with it (0 when no peak reaches the ceiling).
+    pub fn limiter_loss_lu(&self, gain_db: f64) -> f64 {
+        let mut energy = Vec::with_capacity(self.level.len());
+        self.energies_with_ceiling(gain_db, f64::INFINITY, &mut energy);
+        let free = gated_loudness(&energy, &self.breaks, &mut Vec::new());
+        (free - self.output_lufs(gain_db)).max(0.0)
     }
 }

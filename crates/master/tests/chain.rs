@@ -345,3 +345,82 @@ fn plan_is_cheap_and_profile_only() {
         Plan::new(&profile, Preset::Bright)
     );
 }
+
+/// The streamed whole-track pass (`MasterStream`, what `auralis master` runs) is bit for bit
+/// `master_range` over the whole track, whatever sizes the input arrives in; so are the
+/// chain's outputs whatever the caller's block sizes (its fast paths are exact).
+#[test]
+fn streamed_pass_is_bit_identical_to_master_range() {
+    use auralis_master::MasterStream;
+    let bits = |v: &[[f32; 2]]| -> Vec<[u32; 2]> {
+        v.iter().map(|f| [f[0].to_bits(), f[1].to_bits()]).collect()
+    };
+    for (name, x, rate) in fixtures() {
+        let profile = analyze(&x, rate);
+        for preset in [Preset::Adaptive, Preset::Punchy] {
+            let plan = Plan::new(&profile, preset);
+            let want = bits(&whole(&plan, &x));
+            for piece in [1usize, 63, 1000, 4096, 100_003] {
+                let mut s = MasterStream::new(&plan);
+                let mut out = Vec::new();
+                for p in x.chunks(piece) {
+                    s.process(p, &mut out);
+                }
+                s.finish(&mut out);
+                assert_eq!(out.len(), x.len(), "{name} {preset} {piece}");
+                assert!(
+                    bits(&out) == want,
+                    "{name} {preset}: pieces of {piece} differ"
+                );
+            }
+        }
+    }
+}
+
+/// Album gain: one track alone is its own album (same gain as track mode, within the
+/// bisection's precision); a silent album gets no gain; louder tracks keep their lead.
+#[test]
+fn album_gain_basics() {
+    use auralis_master::album_loudness;
+    let (x, rate) = read_flac("drascula-track2-20s.flac");
+    let p = analyze(&x, rate);
+    for preset in Preset::ALL {
+        let a = album_loudness(&[&p], preset);
+        let t = Plan::new(&p, preset);
+        assert!((a.gain_db - t.gain_db()).abs() < 0.01, "{preset}");
+        assert!((a.tracks_lufs[0] - t.predicted_lufs()).abs() < 0.01);
+    }
+    let silence = analyze(&vec![[0.0; 2]; rate as usize * 5], rate);
+    let a = album_loudness(&[&silence, &silence], Preset::Adaptive);
+    assert_eq!(a.gain_db, 0.0);
+    assert_eq!(album_loudness(&[], Preset::Adaptive).gain_db, 0.0);
+    // The same music 10 dB apart: one gain, the quiet one stays about 10 LU down.
+    let quiet: Vec<[f32; 2]> = x.iter().map(|f| [f[0] * 0.316, f[1] * 0.316]).collect();
+    let q = analyze(&quiet, rate);
+    let a = album_loudness(&[&p, &q], Preset::Gentle);
+    let lead = a.tracks_lufs[0] - a.tracks_lufs[1];
+    assert!(
+        (lead - 10.0).abs() < 1.0 + a.tracks_limiter_lu[0],
+        "{lead} {a:?}"
+    );
+    assert!(a.tracks_lufs[1] < a.target_lufs - 4.0);
+    // Silence in an album takes no part: the album gain equals the music's alone.
+    let with_silence = album_loudness(&[&p, &silence], Preset::Adaptive);
+    assert!((with_silence.gain_db - Plan::new(&p, Preset::Adaptive).gain_db()).abs() < 0.01);
+}
+
+#[test]
+fn level_match_is_output_minus_input_and_zero_for_silence() {
+    let (x, rate) = read_flac("drascula-track2-20s.flac");
+    let p = analyze(&x, rate);
+    let plan = Plan::new(&p, Preset::Adaptive);
+    assert!((plan.level_match_db(&p) - (plan.predicted_lufs() - p.integrated_lufs)).abs() < 1e-9);
+    let silence = analyze(&vec![[0.0; 2]; rate as usize], rate);
+    assert_eq!(
+        Plan::new(&silence, Preset::Adaptive).level_match_db(&silence),
+        0.0
+    );
+    let fixed = Plan::with_gain_db(&p, Preset::Adaptive, -3.0);
+    assert_eq!(fixed.gain_db(), -3.0);
+    assert!(fixed.level_match_db(&p) < plan.level_match_db(&p) - 2.0);
+}
