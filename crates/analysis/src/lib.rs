@@ -383,13 +383,14 @@ pub const FAST_EXCERPT_SECONDS: f64 = 3.0;
 /// track is short enough to be read whole (then the profile is `Full`).
 pub fn fast_excerpts(frames: u64, rate: u32) -> Option<Vec<Range<u64>>> {
     let len = (FAST_EXCERPT_SECONDS * rate as f64) as u64;
-    if frames <= len * FAST_EXCERPTS {
+    let count = FAST_EXCERPTS;
+    if frames <= len * count {
         return None;
     }
     Some(
-        (0..FAST_EXCERPTS)
+        (0..count)
             .map(|i| {
-                let centre = (2 * i + 1) * frames / (2 * FAST_EXCERPTS);
+                let centre = (2 * i + 1) * frames / (2 * count);
                 let start = centre.saturating_sub(len / 2).min(frames - len);
                 start..start + len
             })

@@ -246,14 +246,17 @@ impl TruePeak {
             *l = x[0] as f32;
             *r = x[1] as f32;
         }
-        // `v * 0` is 0 for finite values and NaN otherwise: one cheap check for the block.
-        let mut bad = 0.0f32;
+        // `v * 0` is 0 for finite values and NaN otherwise: one cheap check for the block
+        // (eight independent lanes, so it vectorises).
+        let mut bad = [0.0f32; 8];
         for ch in 0..2 {
-            for v in &self.buf[ch][CARRY..CARRY + n] {
-                bad += v * 0.0;
+            for c in self.buf[ch][CARRY..CARRY + n].chunks(8) {
+                for (b, v) in bad.iter_mut().zip(c) {
+                    *b += v * 0.0;
+                }
             }
         }
-        if bad.is_nan() {
+        if bad.iter().any(|b| b.is_nan()) {
             for ch in 0..2 {
                 for v in &mut self.buf[ch][CARRY..CARRY + n] {
                     if !v.is_finite() {
@@ -263,17 +266,25 @@ impl TruePeak {
             }
         }
         // The windows of these frames also reach back over the carried history.
-        let mut max_abs = 0.0f32;
+        let mut lanes = [0.0f32; 8];
         for ch in 0..2 {
-            for v in &self.buf[ch][..CARRY + n] {
-                max_abs = fmax(max_abs, v.abs());
+            for c in self.buf[ch][..CARRY + n].chunks(8) {
+                for (m, v) in lanes.iter_mut().zip(c) {
+                    *m = fmax(*m, v.abs());
+                }
             }
         }
+        let max_abs = lanes.iter().fold(0.0f32, |a, &b| fmax(a, b));
         let mut top = 0.0f32;
         if max_abs * self.bound <= floor {
             out[..n].fill(0.0);
         } else if self.avx {
             for i in (0..n).step_by(8) {
+                // The same bound per group of outputs: loud blocks have quiet stretches too.
+                if self.window_max(i, 8.min(n - i)) * self.bound <= floor {
+                    out[i..n.min(i + 8)].fill(0.0);
+                    continue;
+                }
                 // SAFETY: AVX was detected at construction.
                 #[cfg(target_arch = "x86_64")]
                 let m = unsafe { self.group8_avx(i) };
@@ -286,6 +297,10 @@ impl TruePeak {
             }
         } else {
             for i in (0..n).step_by(4) {
+                if self.window_max(i, 4.min(n - i)) * self.bound <= floor {
+                    out[i..n.min(i + 4)].fill(0.0);
+                    continue;
+                }
                 let m = self.group(i);
                 for (k, &v) in m.iter().enumerate().take(n - i) {
                     out[i + k] = v;
@@ -297,6 +312,20 @@ impl TruePeak {
             self.buf[ch].copy_within(n..n + CARRY, 0);
         }
         top
+    }
+
+    /// Largest |sample| in the windows of outputs `i..i + len` (both channels).
+    #[inline(always)]
+    fn window_max(&self, i: usize, len: usize) -> f32 {
+        let mut lanes = [0.0f32; 8];
+        for ch in 0..2 {
+            for c in self.buf[ch][i..i + len + CARRY].chunks(8) {
+                for (m, v) in lanes.iter_mut().zip(c) {
+                    *m = fmax(*m, v.abs());
+                }
+            }
+        }
+        lanes.iter().fold(0.0f32, |a, &b| fmax(a, b))
     }
 
     /// Peaks of outputs `i..i + 4` (lanes past the new samples are garbage, ignored).

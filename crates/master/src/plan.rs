@@ -307,7 +307,8 @@ fn eq_effect(eq: &[Coeffs; 3], profile: &Profile) -> (f64, f64) {
 /// The plan's calibration offset is not included (see [`LoudnessModel::offset_lu`]).
 #[derive(Clone, Debug)]
 pub struct LoudnessModel {
-    level: Vec<f64>,
+    /// Per block: K-weighted energy after EQ and compressor (linear), and true peak (dB).
+    energy: Vec<f64>,
     peak: Vec<f64>,
     breaks: Vec<u32>,
     offset_lu: f64,
@@ -323,21 +324,21 @@ impl LoudnessModel {
         let (eq_db, eq_peak_db) = eq_effect(&plan.eq, profile);
         let comp = &plan.compressor;
         let b = &profile.blocks;
-        let mut level = Vec::with_capacity(b.loudness.len());
+        let mut energy = Vec::with_capacity(b.loudness.len());
         let mut peak = Vec::with_capacity(b.loudness.len());
         for (&l, &tp) in b.loudness.iter().zip(&b.true_peak) {
             if block_energy(l) == 0.0 {
-                level.push(f64::NEG_INFINITY);
+                energy.push(0.0);
                 peak.push(f64::NEG_INFINITY);
                 continue;
             }
             let l = l as f64 + eq_db;
             let c = comp.static_gain(l);
-            level.push(l + c);
+            energy.push(10f64.powf((l + c + 0.691) / 10.0));
             peak.push(tp as f64 + eq_peak_db + c);
         }
         LoudnessModel {
-            level,
+            energy,
             peak,
             breaks: b.breaks.clone(),
             offset_lu: plan.offset_lu,
@@ -357,16 +358,18 @@ impl LoudnessModel {
 
     fn energies_with_ceiling(&self, gain_db: f64, ceiling_db: f64, out: &mut Vec<f64>) {
         out.clear();
+        // One power per call, and one per block the limiter touches (Plan::new runs this ~40
+        // times per chunk request: it has to stay cheap on a two-hour track).
+        let g = 10f64.powf(gain_db / 10.0);
         let mut spill = 0.0f64;
-        for (&l, &p) in self.level.iter().zip(&self.peak) {
+        for (&e, &p) in self.energy.iter().zip(&self.peak) {
             let excess = (p + gain_db - ceiling_db).max(0.0);
             let cut = (LIMIT_SHARE * excess).max(spill);
             spill = cut * LIMIT_SPILL;
-            let o = l + gain_db - cut;
-            out.push(if o.is_finite() {
-                10f64.powf((o + 0.691) / 10.0)
+            out.push(if cut > 0.0 {
+                e * g * 10f64.powf(-cut / 10.0)
             } else {
-                0.0
+                e * g
             });
         }
     }
@@ -378,7 +381,7 @@ impl LoudnessModel {
 
     /// Predicted integrated output loudness at `gain_db`, without the calibration offset.
     pub fn output_lufs(&self, gain_db: f64) -> f64 {
-        let mut energy = Vec::with_capacity(self.level.len());
+        let mut energy = Vec::with_capacity(self.energy.len());
         self.block_energies(gain_db, &mut energy);
         gated_loudness(&energy, &self.breaks, &mut Vec::new())
     }
@@ -386,7 +389,7 @@ impl LoudnessModel {
     /// Loudness (LU) the limiter is predicted to take away at `gain_db`: the model without
     /// a ceiling minus the model with it (0 when no peak reaches the ceiling).
     pub fn limiter_loss_lu(&self, gain_db: f64) -> f64 {
-        let mut energy = Vec::with_capacity(self.level.len());
+        let mut energy = Vec::with_capacity(self.energy.len());
         self.energies_with_ceiling(gain_db, f64::INFINITY, &mut energy);
         let free = gated_loudness(&energy, &self.breaks, &mut Vec::new());
         (free - self.output_lufs(gain_db)).max(0.0)

@@ -1,6 +1,11 @@
 //! A track's full analysis, streamed and calibrated: one decode pass feeds the profile's
 //! analyser and, beside it, the mastering chain of every requested preset, run with a
-//! provisional plan from the track's fast profile and metered at its output. The difference
+//! provisional plan from the track's fast profile (its excerpts are read first) and metered at
+//! its output (every third 6 s segment, see `auralis_master::TrackChainMeter`). The offset
+//! transfers from the provisional plan to the final one because the model's error changes
+//! slowly with the settings (about 0.03 LU per dB of gain); a rougher provisional profile (4
+//! excerpts) measured up to 0.24 LU off on a 10-minute track of loud, quiet and clipped
+//! sections, the fast profile 0.09 LU. The difference
 //! between what the chain really gave and what the plan's loudness model predicts for those
 //! same settings is stored in the profile as each preset's [`Calibration`]; the final plans
 //! (from the full profile) apply it, so the output lands on the target to a few hundredths of
@@ -75,7 +80,7 @@ pub fn analyse_source(
     let info = source.info().clone();
     let (total, rate) = (info.frames, info.rate);
     let fast = auralis_analysis::fast_profile(total, rate, |r| source.read(r))?;
-    // A short track's "fast" profile already covers every frame.
+    // A short track's fast profile already covers every frame.
     let known = fast.kind == auralis_analysis::ProfileKind::Full;
     let plans: Vec<(Preset, Plan)> = presets.iter().map(|&p| (p, Plan::new(&fast, p))).collect();
     let mut jobs: Vec<Job> = Vec::new();
