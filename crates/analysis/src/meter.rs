@@ -14,7 +14,7 @@
 pub const TRUE_PEAK_DELAY: usize = HALF;
 
 /// Taps of the interpolator per phase.
-const TAPS: usize = 16;
+const TAPS: usize = 12;
 /// The window of sample `m` runs from `m - (HALF - 1)` to `m + HALF`.
 const HALF: usize = TAPS / 2;
 /// Samples carried from one call to the next.
