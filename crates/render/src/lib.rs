@@ -9,8 +9,11 @@
 //! - Variants: `original` is the decoded source quantised without dither (bit-exact for
 //!   16-bit sources); `processed(preset)` is `master_range` at intensity 1.0, quantised with
 //!   the position-seeded TPDF dither, so a chunk equals that region of the whole track.
-//! - [`master_file`]: whole-file mastering (analysis → plan → chain → FLAC), written to a
-//!   temporary file next to the output and renamed at the end.
+//! - [`TrackAudio::full_profile`]: the calibrated full analysis (see [`analyse`]): one
+//!   decode feeds the analyser and each preset's chain, so the plans land on their targets.
+//! - [`master_file`]: whole-file mastering in two streamed passes ([`analyse_file`], then
+//!   [`master_file_with_plan`], which album mode calls with the album's plan), written to a
+//!   temporary file next to the output and renamed at the end; memory stays flat.
 //!
 //! Not for: caching, scheduling, HTTP (see `auralis-cache` / `auralis-server`).
 
