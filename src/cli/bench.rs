@@ -117,9 +117,21 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let (t_cal1, _) = best_of(runs.min(2), || {
         Ok(TrackAudio::open(&long_path)?.full_profile_for(&[Preset::Adaptive], |_, _| {})?)
     })?;
-    let (t_cal5, _) = best_of(runs.min(2), || {
+    let (t_cal5, long_profile) = best_of(runs.min(2), || {
         Ok(TrackAudio::open(&long_path)?.full_profile()?)
     })?;
+    // Plan::new runs per chunk request: its cost grows with the track's block count.
+    let mut two_hours = long_profile.clone();
+    let reps = (7200.0 / long_secs).ceil().max(1.0) as usize;
+    two_hours.blocks.loudness = two_hours.blocks.loudness.repeat(reps);
+    two_hours.blocks.true_peak = two_hours.blocks.true_peak.repeat(reps);
+    let (t_plan, _) = best_of(runs, || Ok(Plan::new(&profile, Preset::Adaptive)))?;
+    let (t_plan_2h, _) = best_of(runs, || Ok(Plan::new(&two_hours, Preset::Adaptive)))?;
+    println!(
+        "  Plan::new: 20 s track {:.1} µs, 2-hour track {:.2} ms",
+        t_plan * 1e6,
+        t_plan_2h * 1e3
+    );
     println!(
         "  calibrated full profile, {long_minutes:.0}-minute FLAC: 1 preset {} ({:.0}x RT), all 5 {} ({:.0}x RT)",
         ms(t_cal1),

@@ -8,14 +8,14 @@
 
 use auralis_analysis::{gated_loudness, Profile};
 
-use crate::{Plan, Preset, MAX_GAIN_DB};
+use crate::{Plan, Preset};
 
 /// The album gain of one preset and what it does to each track.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlbumLoudness {
     pub preset: Preset,
     /// The loudness gain (dB) every track's plan uses ([`Plan::with_gain_db`]), at most
-    /// [`MAX_GAIN_DB`].
+    /// [`MAX_GAIN_DB`](crate::MAX_GAIN_DB).
     pub gain_db: f64,
     pub target_lufs: f64,
     /// Expected integrated loudness of the whole album at the output.
@@ -36,7 +36,8 @@ impl AlbumLoudness {
 
 /// One gain for all of `profiles` (an album's tracks, in any order) with `preset`: the
 /// album's pooled output loudness lands on the preset's target (each track's calibration
-/// included), unless that needs more than [`MAX_GAIN_DB`]. An empty or silent album gets 0 dB.
+/// included), unless that needs more than [`MAX_GAIN_DB`](crate::MAX_GAIN_DB). An empty or
+/// silent album gets 0 dB.
 pub fn album_loudness(profiles: &[&Profile], preset: Preset) -> AlbumLoudness {
     let plans: Vec<Plan> = profiles
         .iter()
@@ -70,19 +71,8 @@ pub fn album_loudness(profiles: &[&Profile], preset: Preset) -> AlbumLoudness {
     let silent = plans.iter().all(|p| p.silent);
     let gain_db = if silent {
         0.0
-    } else if album_lufs(MAX_GAIN_DB) < target {
-        MAX_GAIN_DB
     } else {
-        let (mut lo, mut hi) = (-60.0, MAX_GAIN_DB);
-        for _ in 0..40 {
-            let mid = 0.5 * (lo + hi);
-            if album_lufs(mid) < target {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
+        crate::plan::solve_gain(&mut album_lufs, target)
     };
     let predicted_lufs = album_lufs(gain_db);
     let tracks_lufs = profiles
