@@ -199,7 +199,8 @@ fn run_jobs(
 /// [`FAST_CALIBRATION_WARMUP_SECONDS`] of warm-up in front, run through each preset's chain
 /// and metered; the excerpts' output blocks are gated together (as the profile's own blocks
 /// are) and compared with the model. Replaces the profile's calibrations for those presets.
-/// A `Full` profile is left alone (calibrate it with [`analyse_source`]).
+/// A short track's fast profile (read whole, kind `Full`) is calibrated on the whole track;
+/// another `Full` profile of a longer track is left alone (see [`analyse_source`]).
 pub fn calibrate_fast(
     path: &Path,
     source: &mut Source,
@@ -208,6 +209,26 @@ pub fn calibrate_fast(
 ) -> Result<(), RenderError> {
     let info = source.info().clone();
     let Some(excerpts) = fast_excerpts(info.frames, info.rate) else {
+        // A short track's fast profile was read whole: measure the chain over all of it.
+        let plans: Vec<(Preset, Plan)> = presets
+            .iter()
+            .map(|&p| (p, Plan::new(profile, p)))
+            .collect();
+        let jobs = plans
+            .iter()
+            .map(|(p, plan)| Job::Measure(*p, Box::new(TrackChainMeter::new(plan, info.frames))))
+            .collect();
+        for r in run_jobs(path, source, jobs, 2, &mut |_, _| {})? {
+            if let JobResult::Measured(preset, m) = r {
+                let plan = plans
+                    .iter()
+                    .find(|(p, _)| *p == preset)
+                    .map(|(_, plan)| plan);
+                if let Some(c) = plan.and_then(|plan| calibrate(plan, profile, &m)) {
+                    profile.set_calibration(c);
+                }
+            }
+        }
         return Ok(());
     };
     if profile.kind != auralis_analysis::ProfileKind::Fast {
