@@ -193,6 +193,8 @@ pub struct TruePeak {
     bound: f32,
     /// Per channel: `CARRY` samples of history followed by up to `SUB` new ones.
     buf: [[f32; BUF]; 2],
+    /// Per position: the larger |sample| of the two channels (for the skip bound).
+    amax: [f32; BUF],
     /// AVX is available: eight outputs at once (same arithmetic, same results).
     avx: bool,
 }
@@ -201,6 +203,19 @@ impl Default for TruePeak {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The largest of `a[i..i + 4 * LOADS]` (four lanes at a time).
+#[inline(always)]
+fn span_max<const LOADS: usize>(a: &[f32; BUF], i: usize) -> f32 {
+    let mut m = [0.0f32; 4];
+    for l in 0..LOADS {
+        let c = &a[i + 4 * l..i + 4 * l + 4];
+        for k in 0..4 {
+            m[k] = fmax(m[k], c[k]);
+        }
+    }
+    fmax(fmax(m[0], m[1]), fmax(m[2], m[3]))
 }
 
 /// `a.max(b)` for finite values without the NaN handling of `f32::max`.
@@ -225,6 +240,7 @@ impl TruePeak {
             // A hair above the exact sum: f32 rounding in the dot products can never beat it.
             bound: bound * (1.0 + 1e-5),
             buf: [[0.0; BUF]; 2],
+            amax: [0.0; BUF],
             #[cfg(target_arch = "x86_64")]
             avx: std::arch::is_x86_feature_detected!("avx"),
             #[cfg(not(target_arch = "x86_64"))]
@@ -246,17 +262,13 @@ impl TruePeak {
             *l = x[0] as f32;
             *r = x[1] as f32;
         }
-        // `v * 0` is 0 for finite values and NaN otherwise: one cheap check for the block
-        // (eight independent lanes, so it vectorises).
-        let mut bad = [0.0f32; 8];
-        for ch in 0..2 {
-            for c in self.buf[ch][CARRY..CARRY + n].chunks(8) {
-                for (b, v) in bad.iter_mut().zip(c) {
-                    *b += v * 0.0;
-                }
-            }
+        // Loops over the whole sub-block (fixed length, so they vectorise); entries past `n`
+        // hold earlier, already clean values. `v * 0` is 0 for finite values, NaN otherwise.
+        let mut bad = 0.0f32;
+        for k in CARRY..CARRY + SUB {
+            bad += self.buf[0][k] * 0.0 + self.buf[1][k] * 0.0;
         }
-        if bad.iter().any(|b| b.is_nan()) {
+        if bad.is_nan() {
             for ch in 0..2 {
                 for v in &mut self.buf[ch][CARRY..CARRY + n] {
                     if !v.is_finite() {
@@ -265,23 +277,14 @@ impl TruePeak {
                 }
             }
         }
-        // The windows of these frames also reach back over the carried history.
-        let mut lanes = [0.0f32; 8];
-        for ch in 0..2 {
-            for c in self.buf[ch][..CARRY + n].chunks(8) {
-                for (m, v) in lanes.iter_mut().zip(c) {
-                    *m = fmax(*m, v.abs());
-                }
-            }
+        for k in CARRY..CARRY + SUB {
+            self.amax[k] = fmax(self.buf[0][k].abs(), self.buf[1][k].abs());
         }
-        let max_abs = lanes.iter().fold(0.0f32, |a, &b| fmax(a, b));
         let mut top = 0.0f32;
-        if max_abs * self.bound <= floor {
-            out[..n].fill(0.0);
-        } else if self.avx {
+        if self.avx {
             for i in (0..n).step_by(8) {
-                // The same bound per group of outputs: loud blocks have quiet stretches too.
-                if self.window_max(i, 8.min(n - i)) * self.bound <= floor {
+                // Skip a group whose windows (20 samples from i) cannot exceed the floor.
+                if span_max::<5>(&self.amax, i) * self.bound <= floor {
                     out[i..n.min(i + 8)].fill(0.0);
                     continue;
                 }
@@ -297,7 +300,7 @@ impl TruePeak {
             }
         } else {
             for i in (0..n).step_by(4) {
-                if self.window_max(i, 4.min(n - i)) * self.bound <= floor {
+                if span_max::<4>(&self.amax, i) * self.bound <= floor {
                     out[i..n.min(i + 4)].fill(0.0);
                     continue;
                 }
@@ -311,21 +314,8 @@ impl TruePeak {
         for ch in 0..2 {
             self.buf[ch].copy_within(n..n + CARRY, 0);
         }
+        self.amax.copy_within(n..n + CARRY, 0);
         top
-    }
-
-    /// Largest |sample| in the windows of outputs `i..i + len` (both channels).
-    #[inline(always)]
-    fn window_max(&self, i: usize, len: usize) -> f32 {
-        let mut lanes = [0.0f32; 8];
-        for ch in 0..2 {
-            for c in self.buf[ch][i..i + len + CARRY].chunks(8) {
-                for (m, v) in lanes.iter_mut().zip(c) {
-                    *m = fmax(*m, v.abs());
-                }
-            }
-        }
-        lanes.iter().fold(0.0f32, |a, &b| fmax(a, b))
     }
 
     /// Peaks of outputs `i..i + 4` (lanes past the new samples are garbage, ignored).

@@ -189,6 +189,8 @@ pub struct Limiter {
     ring: Vec<f64>,
     ring_pos: usize,
     sum: f64,
+    /// 1 / ring length (a multiply per sample instead of a division).
+    inv_len: f64,
     below_one: usize,
     /// Audio delay line.
     delay: Vec<[f64; 2]>,
@@ -215,6 +217,7 @@ impl Limiter {
             ring: vec![1.0; lookahead + 1],
             ring_pos: 0,
             sum: (lookahead + 1) as f64,
+            inv_len: 1.0 / (lookahead + 1) as f64,
             below_one: 0,
             delay: vec![[0.0; 2]; TRUE_PEAK_DELAY + lookahead],
             delay_pos: 0,
@@ -320,7 +323,12 @@ impl Limiter {
         } else {
             self.sum + self.release - old
         };
-        let gain = (self.sum / self.ring.len() as f64).min(1.0);
+        // Exactly 1 at rest, as on the idle path.
+        let gain = if self.below_one == 0 {
+            1.0
+        } else {
+            (self.sum * self.inv_len).min(1.0)
+        };
 
         // 5. Delay line: x[n - DELAY - lookahead] leaves now.
         let out = self.delay[self.delay_pos];
