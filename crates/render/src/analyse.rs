@@ -139,7 +139,9 @@ fn run_jobs(
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         for (_, mut group) in buckets.into_iter().filter(|b| !b.1.is_empty()) {
-            let (tx, rx) = mpsc::sync_channel::<Arc<Vec<[f32; 2]>>>(2);
+            // Four blocks (12 s) of slack, so a worker that loses its core for a moment does
+            // not stall the decoder.
+            let (tx, rx) = mpsc::sync_channel::<Arc<Vec<[f32; 2]>>>(4);
             senders.push(tx);
             handles.push(s.spawn(move || {
                 for block in rx {

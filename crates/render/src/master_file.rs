@@ -38,6 +38,8 @@ const ANALYSE_SHARE: f64 = 0.45;
 /// Frames per block between the decoder, chain and writer threads of the mastering pass
 /// (0.74 s at 44.1 kHz: small enough that a few in flight cost little memory).
 const PIPE_BLOCK: u64 = 1 << 15;
+/// Blocks queued between two threads of the mastering pass.
+const PIPE_DEPTH: usize = 8;
 
 /// Where a [`master_file`] run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,8 +239,10 @@ pub fn master_file_with_plan(
 
     let (after, bytes) = std::thread::scope(|s| -> Result<(Profile, u64), RenderError> {
         // Decoder thread → chain thread → this thread (meter, encoder dispatch, writes).
-        let (in_tx, in_rx) = mpsc::sync_channel::<Result<Vec<[f32; 2]>, RenderError>>(2);
-        let (out_tx, out_rx) = mpsc::sync_channel::<Vec<[f32; 2]>>(2);
+        // Eight blocks (6 s) of slack between stages: on a busy machine a stage that loses its
+        // core for a moment does not stall the others.
+        let (in_tx, in_rx) = mpsc::sync_channel::<Result<Vec<[f32; 2]>, RenderError>>(PIPE_DEPTH);
+        let (out_tx, out_rx) = mpsc::sync_channel::<Vec<[f32; 2]>>(PIPE_DEPTH);
         let source = &mut source;
         s.spawn(move || {
             let mut pos = 0;

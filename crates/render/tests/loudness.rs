@@ -249,6 +249,7 @@ fn level_match_matches_the_rendered_variants() {
             }
             let measured = lufs(&proc, rate) - lufs(&orig, rate);
             let predicted = plan.level_match_db(&profile);
+            eprintln!("{name} {preset}: level_match_db {predicted:+.2}, measured {measured:+.2}");
             assert!(
                 (measured - predicted).abs() <= 0.3,
                 "{name} {preset}: measured {measured:.2} dB, level_match_db {predicted:.2}"
