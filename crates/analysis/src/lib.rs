@@ -29,7 +29,7 @@ pub use meter::{BlockMeter, KWeighting, StereoBiquad, TruePeak, TRUE_PEAK_DELAY}
 use spectrum::SpectrumMeter;
 
 /// Bumped whenever the meaning or computation of a profile field changes.
-/// 2: own meter (true peak by a 16-tap interpolator), calibrations.
+/// 2: own meter (true peak by a 12-tap-per-phase interpolator), calibrations.
 pub const PROFILE_VERSION: u32 = 2;
 /// Loudness floor (silence, or nothing above the absolute gate).
 pub const LOUDNESS_FLOOR_LUFS: f64 = -70.0;

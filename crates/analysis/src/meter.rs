@@ -181,7 +181,7 @@ const BUF: usize = CARRY + SUB + 4;
 ///
 /// For every input frame `n` it yields the peak of sample `m = n - TRUE_PEAK_DELAY`: the larger
 /// (over both channels) of `|x[m]|` and the three interpolated points between `m` and `m + 1`
-/// (16-tap windowed sinc per phase, f32). Where `S · max|x|` over a sub-block's windows (`S` =
+/// (12-tap windowed sinc per phase, f32, as many taps as libebur128's interpolator). Where `S · max|x|` over a sub-block's windows (`S` =
 /// the interpolator's largest absolute coefficient sum) is at most the caller's `floor`, no
 /// point in it can exceed `floor`, so the interpolation is skipped and 0 is reported: exact for
 /// any use that only needs peaks above `floor` (the limiter: above its ceiling; the meter:

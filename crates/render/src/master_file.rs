@@ -9,7 +9,7 @@
 //!
 //! Neither pass holds the track: blocks of [`crate::READ_BLOCK`] frames (~3 s; [`PIPE_BLOCK`] in
 //! the second pass) and a few encoder segments are in flight, so memory stays flat for any
-//! length (about 6 MiB of heap in pass 1 and 15 MiB in pass 2). The output is written to a
+//! length (under 20 MiB of heap, measured in `tests/memory.rs`). The output is written to a
 //! temporary file in the output's directory and renamed over `output` only when everything
 //! succeeded, so a failure never leaves a half-written file. Album mode: analyse every file,
 //! take `auralis_master::album_loudness`, master each with its album plan.
@@ -39,7 +39,7 @@ const ANALYSE_SHARE: f64 = 0.45;
 /// (0.74 s at 44.1 kHz: small enough that a few in flight cost little memory).
 const PIPE_BLOCK: u64 = 1 << 15;
 /// Blocks queued between two threads of the mastering pass.
-const PIPE_DEPTH: usize = 8;
+const PIPE_DEPTH: usize = 4;
 
 /// Where a [`master_file`] run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,7 +239,7 @@ pub fn master_file_with_plan(
 
     let (after, bytes) = std::thread::scope(|s| -> Result<(Profile, u64), RenderError> {
         // Decoder thread → chain thread → this thread (meter, encoder dispatch, writes).
-        // Eight blocks (6 s) of slack between stages: on a busy machine a stage that loses its
+        // Four blocks (3 s) of slack between stages: on a busy machine a stage that loses its
         // core for a moment does not stall the others.
         let (in_tx, in_rx) = mpsc::sync_channel::<Result<Vec<[f32; 2]>, RenderError>>(PIPE_DEPTH);
         let (out_tx, out_rx) = mpsc::sync_channel::<Vec<[f32; 2]>>(PIPE_DEPTH);
