@@ -181,12 +181,13 @@ const BUF: usize = CARRY + SUB + 4;
 ///
 /// For every input frame `n` it yields the peak of sample `m = n - TRUE_PEAK_DELAY`: the larger
 /// (over both channels) of `|x[m]|` and the three interpolated points between `m` and `m + 1`
-/// (12-tap windowed sinc per phase, f32, as many taps as libebur128's interpolator). Where `S · max|x|` over a sub-block's windows (`S` =
-/// the interpolator's largest absolute coefficient sum) is at most the caller's `floor`, no
-/// point in it can exceed `floor`, so the interpolation is skipped and 0 is reported: exact for
-/// any use that only needs peaks above `floor` (the limiter: above its ceiling; the meter:
-/// above the running maximum). Four outputs are computed at once (SSE on x86-64, the same
-/// arithmetic in the same order elsewhere, so every platform gets the same values).
+/// (12-tap windowed sinc per phase, f32: as many taps as libebur128's interpolator). Where
+/// `S · max|x|` over the windows of a group of outputs (`S` = the interpolator's largest
+/// absolute coefficient sum) is at most the caller's `floor`, no point in it can exceed
+/// `floor`, so the interpolation is skipped and 0 is reported: exact for any use that only
+/// needs peaks above `floor` (the limiter: above its ceiling; the meter: above the running
+/// maximum). Eight (AVX) or four (SSE) outputs are computed at once, with the same arithmetic
+/// in the same order as the scalar code, so every machine gets the same values.
 #[derive(Clone, Debug)]
 pub struct TruePeak {
     coefs: [[f32; TAPS]; 3],
