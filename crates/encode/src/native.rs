@@ -314,8 +314,16 @@ impl SubframeEncoder {
     }
 }
 
-/// Autocorrelation lags 0..=LPC_ORDER (plain f64 multiply-add, four partial sums per lag).
+/// Autocorrelation lags 0..=LPC_ORDER (plain f64 multiply-add, four partial sums per lag;
+/// with AVX the four partial sums are one register: the same products and sums, the same
+/// values).
 fn autocorrelation(w: &[f64], r: &mut [f64; LPC_ORDER + 1]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: AVX was just detected.
+        unsafe { autocorrelation_avx(w, r) };
+        return;
+    }
     let n = w.len();
     for (lag, out) in r.iter_mut().enumerate() {
         if lag >= n {
@@ -336,6 +344,38 @@ fn autocorrelation(w: &[f64], r: &mut [f64; LPC_ORDER + 1]) {
         let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
         for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
             s += x * y;
+        }
+        *out = s;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn autocorrelation_avx(w: &[f64], r: &mut [f64; LPC_ORDER + 1]) {
+    use std::arch::x86_64::*;
+    let n = w.len();
+    for (lag, out) in r.iter_mut().enumerate() {
+        if lag >= n {
+            *out = 0.0;
+            continue;
+        }
+        let len = n - lag;
+        let (a, b) = (w.as_ptr().add(lag), w.as_ptr());
+        let mut acc = _mm256_setzero_pd();
+        let mut i = 0;
+        while i + 4 <= len {
+            acc = _mm256_add_pd(
+                acc,
+                _mm256_mul_pd(_mm256_loadu_pd(a.add(i)), _mm256_loadu_pd(b.add(i))),
+            );
+            i += 4;
+        }
+        let mut lanes = [0f64; 4];
+        _mm256_storeu_pd(lanes.as_mut_ptr(), acc);
+        let mut s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+        while i < len {
+            s += *a.add(i) * *b.add(i);
+            i += 1;
         }
         *out = s;
     }
@@ -406,9 +446,29 @@ fn quantize_coefs(a: &[f64; LPC_ORDER], precision: u32) -> Option<([i32; LPC_ORD
 }
 
 fn lpc_residual_i32(x: &[i32], c: &[i32; LPC_ORDER], shift: u32, e: &mut [i32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was just detected.
+        unsafe { lpc_residual_i32_avx2(x, c, shift, e) };
+        return;
+    }
+    lpc_residual_i32_scalar(x, c, shift, e, LPC_ORDER);
+}
+
+/// The residual from `from` on (the first `LPC_ORDER` entries are set to 0 when `from` is
+/// `LPC_ORDER`). Wrapping i32 arithmetic, as the format's decoders compute it.
+fn lpc_residual_i32_scalar(
+    x: &[i32],
+    c: &[i32; LPC_ORDER],
+    shift: u32,
+    e: &mut [i32],
+    from: usize,
+) {
     let n = x.len();
-    e[..LPC_ORDER].fill(0);
-    for t in LPC_ORDER..n {
+    if from == LPC_ORDER {
+        e[..LPC_ORDER].fill(0);
+    }
+    for t in from.max(LPC_ORDER)..n {
         let w = &x[t - LPC_ORDER..t];
         let mut s = 0i32;
         for j in 0..LPC_ORDER {
@@ -416,6 +476,31 @@ fn lpc_residual_i32(x: &[i32], c: &[i32; LPC_ORDER], shift: u32, e: &mut [i32]) 
         }
         e[t] = x[t].wrapping_sub(s >> shift);
     }
+}
+
+/// [`lpc_residual_i32`] eight samples at a time (integer arithmetic: the same values).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn lpc_residual_i32_avx2(x: &[i32], c: &[i32; LPC_ORDER], shift: u32, e: &mut [i32]) {
+    use std::arch::x86_64::*;
+    let n = x.len().min(e.len());
+    e[..LPC_ORDER.min(n)].fill(0);
+    let cs = c.map(|v| _mm256_set1_epi32(v));
+    let sh = _mm_cvtsi32_si128(shift as i32);
+    let mut t = LPC_ORDER;
+    while t + 8 <= n {
+        let mut acc = _mm256_setzero_si256();
+        for (j, cj) in cs.iter().enumerate() {
+            // x[t - 1 - j ..][..8], inside x since t >= LPC_ORDER > j.
+            let xv = _mm256_loadu_si256(x.as_ptr().add(t - 1 - j) as *const __m256i);
+            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(*cj, xv));
+        }
+        let xt = _mm256_loadu_si256(x.as_ptr().add(t) as *const __m256i);
+        let r = _mm256_sub_epi32(xt, _mm256_sra_epi32(acc, sh));
+        _mm256_storeu_si256(e.as_mut_ptr().add(t) as *mut __m256i, r);
+        t += 8;
+    }
+    lpc_residual_i32_scalar(x, c, shift, e, t);
 }
 
 /// Returns false if a residual does not fit the format's 32-bit residual limit.
@@ -730,5 +815,51 @@ mod tests {
         assert_eq!(w.buf.len(), 6);
         assert_eq!(w.buf[0], 0b1010_0110);
         assert_eq!(w.buf[5], 0b0000_0001);
+    }
+}
+
+#[cfg(test)]
+mod simd_tests {
+    use super::*;
+
+    /// The vector paths give exactly the scalar values (the encoded bytes must not depend on
+    /// the machine).
+    #[test]
+    fn vector_paths_equal_scalar() {
+        let mut s = 12345u64;
+        let x: Vec<i32> = (0..4096)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                ((i as f64 * 0.05).sin() * 20000.0) as i32 + (s % 200) as i32 - 100
+            })
+            .collect();
+        let c = [1200, -800, 300, -150, 90, -40, 20, -7];
+        let mut a = vec![0i32; x.len()];
+        let mut b = vec![0i32; x.len()];
+        lpc_residual_i32(&x, &c, 10, &mut a);
+        lpc_residual_i32_scalar(&x, &c, 10, &mut b, LPC_ORDER);
+        assert_eq!(a, b);
+        let w: Vec<f64> = x.iter().map(|&v| v as f64 * 0.7).collect();
+        let mut r1 = [0f64; LPC_ORDER + 1];
+        autocorrelation(&w, &mut r1);
+        let mut r2 = [0f64; LPC_ORDER + 1];
+        for (lag, out) in r2.iter_mut().enumerate() {
+            let (p, q) = (&w[lag..], &w[..w.len() - lag]);
+            let mut acc = [0f64; 4];
+            let (mut cp, mut cq) = (p.chunks_exact(4), q.chunks_exact(4));
+            for (u, v) in (&mut cp).zip(&mut cq) {
+                for l in 0..4 {
+                    acc[l] += u[l] * v[l];
+                }
+            }
+            let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            for (u, v) in cp.remainder().iter().zip(cq.remainder()) {
+                sum += u * v;
+            }
+            *out = sum;
+        }
+        assert_eq!(r1, r2);
     }
 }
