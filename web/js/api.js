@@ -8,6 +8,19 @@ export class ApiError extends Error {
   }
 }
 
+/** This tab's listener id: the server keeps this tab's playhead, pinned track and hot chunks
+ *  under it, apart from every other tab. Kept in sessionStorage so a reload stays the same
+ *  listener. crypto.randomUUID needs a secure context, which plain http on a home network is
+ *  not; getRandomValues works everywhere. */
+export const listenerId = (() => {
+  const fresh = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  try {
+    let id = sessionStorage.getItem('auralis-listener');
+    if (!id) { id = fresh(); sessionStorage.setItem('auralis-listener', id); }
+    return id;
+  } catch { return fresh(); }
+})();
+
 async function request(path, { method = 'GET', body, signal } = {}) {
   const init = { method, signal, headers: {} };
   if (body !== undefined) {
@@ -44,7 +57,7 @@ export const api = {
 
   metadata: (id) => getJson(`/api/stream/${id}/metadata`),
   chunkUrl(id, n, variant, preset) {
-    const q = new URLSearchParams({ variant });
+    const q = new URLSearchParams({ variant, listener: listenerId });
     if (variant === 'processed' && preset) q.set('preset', preset);
     return `/api/stream/${id}/chunk/${n}?${q}`;
   },
@@ -55,7 +68,7 @@ export const api = {
   },
   reportPosition: (trackId, positionS, nextTrackId) =>
     postJson('/api/player/position', {
-      track_id: trackId, position_s: positionS, next_track_id: nextTrackId ?? null,
+      track_id: trackId, position_s: positionS, next_track_id: nextTrackId ?? null, listener: listenerId,
     }),
 
   enhancement: () => getJson('/api/enhancement'),

@@ -397,10 +397,10 @@ if ('mediaSession' in navigator) {
 
 api.events({
   track_progress: (d) => {
-    if (d.track_id === current()?.id) showCache({ trackId: d.track_id, percent: d.percent, full: d.percent >= 100 });
+    if (d.track_id === current()?.id && d.preset === state.enh.preset) showCache({ trackId: d.track_id, percent: d.percent, full: d.percent >= 100 });
   },
   track_cached: (d) => {
-    if (d.track_id === current()?.id) showCache({ trackId: d.track_id, percent: 100, full: true });
+    if (d.track_id === current()?.id && d.preset === state.enh.preset) showCache({ trackId: d.track_id, percent: 100, full: true });
   },
   evicted: (d) => {
     if (d.track_id === current()?.id) showCache({ trackId: d.track_id, percent: 0, full: false });

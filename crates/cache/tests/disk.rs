@@ -9,30 +9,39 @@ async fn a_changed_file_is_never_served_stale() {
     let dir = tempfile::tempdir().unwrap();
     let r = renderer(3);
     let cache = open(config(dir.path()), &r);
-    cache.update_position(A, 0, "adaptive", None).await.unwrap();
+    cache
+        .update_position(&me(), A, 0, Preset::Adaptive, None)
+        .await
+        .unwrap();
     cache.wait_idle().await;
-    let old = r.expected(A, 0, &Variant::Original);
+    let old = r.expected(A, 0, Variant::Original);
     r.modify_file(A);
-    let new = r.expected(A, 0, &Variant::Original);
+    let new = r.expected(A, 0, Variant::Original);
     assert_ne!(old, new);
     // Not the playing track: described afresh on request.
-    cache.update_position(B, 0, "adaptive", None).await.unwrap();
-    let (b, t) = cache.get_chunk(A, 1, &Variant::Original).await.unwrap();
+    cache
+        .update_position(&me(), B, 0, Preset::Adaptive, None)
+        .await
+        .unwrap();
+    let (b, t) = cache.get_chunk(A, 1, Variant::Original).await.unwrap();
     assert_eq!(
         (t, b.to_vec()),
-        (Tier::Miss, r.expected(A, 1, &Variant::Original))
+        (Tier::Miss, r.expected(A, 1, Variant::Original))
     );
     // The playing track: re-described by update_position, tier 1 is rebuilt.
-    cache.update_position(A, 0, "adaptive", None).await.unwrap();
+    cache
+        .update_position(&me(), A, 0, Preset::Adaptive, None)
+        .await
+        .unwrap();
     cache.wait_idle().await;
-    let (b, t) = cache.get_chunk(A, 0, &Variant::Original).await.unwrap();
+    let (b, t) = cache.get_chunk(A, 0, Variant::Original).await.unwrap();
     assert_eq!((t, &b[..]), (Tier::Tier1, &new[..]));
     // And after a restart.
     drop(cache);
     r.modify_file(A);
     let cache = open(config(dir.path()), &r);
-    let (b, t) = cache.get_chunk(A, 2, &adaptive()).await.unwrap();
-    assert_eq!((t, b.to_vec()), (Tier::Miss, r.expected(A, 2, &adaptive())));
+    let (b, t) = cache.get_chunk(A, 2, adaptive()).await.unwrap();
+    assert_eq!((t, b.to_vec()), (Tier::Miss, r.expected(A, 2, adaptive())));
 }
 
 #[tokio::test]
@@ -40,30 +49,30 @@ async fn a_new_dsp_version_is_never_served_old_audio() {
     let dir = tempfile::tempdir().unwrap();
     let r = renderer(2);
     let cache = open(config(dir.path()), &r);
-    cache.get_chunk(A, 0, &adaptive()).await.unwrap();
+    cache.get_chunk(A, 0, adaptive()).await.unwrap();
     drop(cache);
     r.set_dsp_version(2);
     let cache = open(config(dir.path()), &r);
-    let (b, t) = cache.get_chunk(A, 0, &adaptive()).await.unwrap();
-    assert_eq!((t, b.to_vec()), (Tier::Miss, r.expected(A, 0, &adaptive())));
-    assert_eq!(r.render_count(A, 0, &adaptive()), 2);
+    let (b, t) = cache.get_chunk(A, 0, adaptive()).await.unwrap();
+    assert_eq!((t, b.to_vec()), (Tier::Miss, r.expected(A, 0, adaptive())));
+    assert_eq!(r.render_count(A, 0, adaptive()), 2);
 }
 
 async fn damage_and_check(damage: impl Fn(&std::path::Path)) {
     let dir = tempfile::tempdir().unwrap();
     let r = renderer(3);
     let cache = open(config(dir.path()), &r);
-    let want = r.expected(A, 1, &Variant::Original);
-    cache.get_chunk(A, 0, &Variant::Original).await.unwrap();
-    cache.get_chunk(A, 1, &Variant::Original).await.unwrap();
-    let path = cache.chunk_path(A, 1, &Variant::Original).await.unwrap();
+    let want = r.expected(A, 1, Variant::Original);
+    cache.get_chunk(A, 0, Variant::Original).await.unwrap();
+    cache.get_chunk(A, 1, Variant::Original).await.unwrap();
+    let path = cache.chunk_path(A, 1, Variant::Original).await.unwrap();
     damage(&path);
-    let (b, t) = cache.get_chunk(A, 1, &Variant::Original).await.unwrap();
+    let (b, t) = cache.get_chunk(A, 1, Variant::Original).await.unwrap();
     assert_eq!((t, &b[..]), (Tier::Miss, &want[..]));
     assert_eq!(cache.stats().damaged_files, 1);
-    assert_eq!(r.render_count(A, 1, &Variant::Original), 2);
+    assert_eq!(r.render_count(A, 1, Variant::Original), 2);
     // Rebuilt on disk, valid again.
-    let (b, t) = cache.get_chunk(A, 1, &Variant::Original).await.unwrap();
+    let (b, t) = cache.get_chunk(A, 1, Variant::Original).await.unwrap();
     assert_eq!((t, &b[..]), (Tier::Tier2, &want[..]));
 }
 
@@ -112,7 +121,10 @@ async fn tier2_survives_a_restart_and_leftovers_are_removed() {
     let r = renderer(4);
     {
         let cache = open(config(dir.path()), &r);
-        cache.update_position(A, 0, "adaptive", None).await.unwrap();
+        cache
+            .update_position(&me(), A, 0, Preset::Adaptive, None)
+            .await
+            .unwrap();
         cache.wait_idle().await;
     }
     // A server killed mid-write leaves temp files behind, and maybe a half-deleted track.
@@ -143,13 +155,16 @@ async fn tier2_survives_a_restart_and_leftovers_are_removed() {
     );
     assert!(!stray.join("original/7.chunk.tmp").exists());
     for c in 0..4 {
-        let (b, t) = cache.get_chunk(A, c, &adaptive()).await.unwrap();
+        let (b, t) = cache.get_chunk(A, c, adaptive()).await.unwrap();
         assert_eq!(
             (t, b.to_vec()),
-            (Tier::Tier2, r2.expected(A, c, &adaptive()))
+            (Tier::Tier2, r2.expected(A, c, adaptive()))
         );
     }
-    assert!(cache.is_track_fully_cached(A).await.unwrap());
+    assert!(cache
+        .is_track_fully_cached(A, Preset::Adaptive)
+        .await
+        .unwrap());
     assert_eq!(r2.total_renders(), 0);
 }
 

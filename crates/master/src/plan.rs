@@ -2,7 +2,7 @@
 //! the loudness model that picks the gain so the limited output lands on the target.
 
 use crate::dsp::Coeffs;
-use crate::preset::{Preset, PresetParams};
+use crate::preset::{Preset, PresetParams, PresetParamsExt};
 use crate::stages::CompressorParams;
 use auralis_analysis::{block_energy, gated_loudness, Profile, LOUDNESS_FLOOR_LUFS};
 

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Default listening address: loopback only, unless the user says otherwise.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8765";
@@ -13,6 +14,10 @@ pub const DEFAULT_CHUNK_SECONDS: f64 = 10.0;
 pub const DEFAULT_TIER2_TRACKS: usize = 2;
 /// Default tier 2 byte budget (1 GiB).
 pub const DEFAULT_TIER2_BYTES: u64 = 1 << 30;
+/// Default seconds without a position update after which a listener is forgotten.
+pub const DEFAULT_LISTENER_IDLE_SECONDS: u64 = 120;
+/// Default number of listeners tracked at once.
+pub const DEFAULT_MAX_LISTENERS: usize = 64;
 /// File name of the SQLite library inside the data folder.
 pub const LIBRARY_FILE: &str = "library.sqlite";
 /// Folder of the tier 2 cache inside the data folder.
@@ -30,6 +35,10 @@ pub struct ServerConfig {
     pub tier2_bytes: u64,
     /// Scan the music folder (then analyse it) as soon as the server starts.
     pub scan_on_start: bool,
+    /// A listener with no position update for this long is forgotten (pins released).
+    pub listener_idle: Duration,
+    /// Listeners tracked at once; a new one replaces the least recently active.
+    pub max_listeners: usize,
 }
 
 impl ServerConfig {
@@ -42,6 +51,8 @@ impl ServerConfig {
             tier2_tracks: DEFAULT_TIER2_TRACKS,
             tier2_bytes: DEFAULT_TIER2_BYTES,
             scan_on_start: true,
+            listener_idle: Duration::from_secs(DEFAULT_LISTENER_IDLE_SECONDS),
+            max_listeners: DEFAULT_MAX_LISTENERS,
         }
     }
 

@@ -57,7 +57,7 @@ impl Server {
                 .await
         });
         if scan_on_start {
-            app.start_scan();
+            app.library.start_scan();
         }
         Ok(Server {
             addr,

@@ -10,7 +10,10 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use auralis_cache::Cache;
+
 use super::error::{Error, Result};
+use super::events::{Event, EventBus};
 
 /// Key of the enhancement state in the library's settings.
 pub const SETTINGS_KEY: &str = "enhancement";
@@ -115,5 +118,51 @@ pub fn check_intensity(intensity: f32) -> Result<f32> {
         Err(Error::bad_request(format!(
             "intensity must lie between 0 and 1, got {intensity}"
         )))
+    }
+}
+
+/// The enhancement service: reads and changes the enhancement state, tells the listeners' cache
+/// plan about a new preset, and announces every change on the event bus.
+#[derive(Clone)]
+pub struct EnhancementService {
+    state: Arc<Enhancement>,
+    cache: Arc<Cache>,
+    events: EventBus,
+}
+
+impl EnhancementService {
+    pub(crate) fn new(state: Arc<Enhancement>, cache: Arc<Cache>, events: EventBus) -> Self {
+        Self {
+            state,
+            cache,
+            events,
+        }
+    }
+
+    pub fn get(&self) -> EnhancementState {
+        self.state.get()
+    }
+
+    pub fn toggle(&self, enabled: Option<bool>) -> EnhancementState {
+        self.change(|s| s.enabled = enabled.unwrap_or(!s.enabled))
+    }
+
+    /// A new preset: the listeners' hot chunks and background work move to it at once.
+    pub fn set_preset(&self, name: &str) -> Result<EnhancementState> {
+        let preset = parse_preset(name)?;
+        let state = self.change(|s| s.preset = preset);
+        self.cache.set_user_preset(0, preset);
+        Ok(state)
+    }
+
+    pub fn set_intensity(&self, intensity: f32) -> Result<EnhancementState> {
+        let intensity = check_intensity(intensity)?;
+        Ok(self.change(|s| s.intensity = intensity))
+    }
+
+    fn change(&self, f: impl FnOnce(&mut EnhancementState)) -> EnhancementState {
+        let state = self.state.update(f);
+        self.events.publish(Event::Enhancement(state));
+        state
     }
 }

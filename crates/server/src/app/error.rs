@@ -1,5 +1,7 @@
-//! The one error type of the server. The transport maps each variant to a status code in
-//! `http::error` (and nowhere else).
+//! The one error type of the server's services. Each transport maps each variant to its own
+//! answer (the JSON API in `http::error`, and nowhere else).
+
+use auralis_cache::{CacheError, RenderErrorKind};
 
 /// Everything a request or a background job of the server can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -7,13 +9,18 @@ pub enum Error {
     /// A parameter of the request is malformed or out of its range (400).
     #[error("{0}")]
     BadRequest(String),
-    /// An unknown id, a chunk past the end, a track without artwork (404).
+    /// An unknown id, a chunk past the end, a track without artwork, a track whose file is
+    /// gone since the last scan (404).
     #[error("{0}")]
     NotFound(String),
     /// The file behind a track cannot be decoded; the message names the reason (422).
     #[error("{0}")]
     Undecodable(String),
-    /// Anything else: the database, the disk, a worker that went away (500).
+    /// Too much work is waiting: try again in `retry_after` seconds (503).
+    #[error("{message}")]
+    Busy { message: String, retry_after: u64 },
+    /// Anything else: the database, the disk, a worker that went away (500). The message is
+    /// for the log, never for the client: it may name this machine's paths.
     #[error("{0}")]
     Internal(String),
 }
@@ -56,15 +63,35 @@ impl From<auralis_library::LibraryError> for Error {
     }
 }
 
-impl From<auralis_cache::CacheError> for Error {
-    fn from(e: auralis_cache::CacheError) -> Self {
-        use auralis_cache::CacheError as C;
+impl From<auralis_engine::RenderError> for Error {
+    fn from(e: auralis_engine::RenderError) -> Self {
+        match e.kind {
+            RenderErrorKind::NotFound | RenderErrorKind::Changed => Error::NotFound(e.message),
+            RenderErrorKind::Undecodable => Error::Undecodable(e.message),
+            RenderErrorKind::Internal => Error::Internal(e.message),
+        }
+    }
+}
+
+impl From<CacheError> for Error {
+    fn from(e: CacheError) -> Self {
         match e {
-            C::OutOfRange { .. } => Error::NotFound(e.to_string()),
-            C::InvalidVariant(m) => Error::BadRequest(m),
-            C::Describe { ref message, .. } | C::Render { ref message, .. } => {
-                super::renderer::classify(message, e.to_string())
-            }
+            CacheError::OutOfRange { .. } => Error::NotFound(e.to_string()),
+            CacheError::InvalidListener(m) => Error::BadRequest(m),
+            CacheError::Busy {
+                retry_after_secs, ..
+            } => Error::Busy {
+                message: e.to_string(),
+                retry_after: retry_after_secs,
+            },
+            CacheError::Describe { source, .. } => source.into(),
+            CacheError::Render { ref source, .. } => match source.kind {
+                RenderErrorKind::NotFound | RenderErrorKind::Changed => {
+                    Error::NotFound(source.message.clone())
+                }
+                RenderErrorKind::Undecodable => Error::Undecodable(e.to_string()),
+                RenderErrorKind::Internal => Error::Internal(e.to_string()),
+            },
             other => Error::Internal(other.to_string()),
         }
     }

@@ -4,6 +4,8 @@
 
 use tokio::sync::broadcast;
 
+use auralis_cache::{Preset, Variant};
+
 use super::enhancement::EnhancementState;
 use super::scanner::ScanStatus;
 
@@ -17,18 +19,19 @@ pub enum Event {
     ChunkCached {
         track: i64,
         chunk: u64,
-        variant: String,
+        variant: Variant,
         tier: &'static str,
     },
-    /// Completion of a track for the original and the current preset.
+    /// Completion of a track for the original and `preset`.
     TrackProgress {
         track: i64,
+        preset: Preset,
         percent: f64,
         cached_chunks: u64,
         total_chunks: u64,
     },
-    /// Every chunk of both variants of a track is in tier 2.
-    TrackCached { track: i64 },
+    /// Every chunk of the original and `preset` of a track is in tier 2.
+    TrackCached { track: i64, preset: Preset },
     /// A whole track left tier 2.
     Evicted { track: i64 },
     /// Scan or analysis progress.

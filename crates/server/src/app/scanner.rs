@@ -2,7 +2,7 @@
 //! no profile yet. One job at a time, on its own low-priority thread, so it never competes
 //! with playback for the async runtime; progress is published on the event bus.
 //!
-//! Profiles follow one rule (see `renderer`): a track keeps the first profile stored for its
+//! Profiles follow one rule (see `auralis-engine`): a track keeps the first profile stored for its
 //! file version. The analysis stores a full profile only if playback has not stored a fast one
 //! meanwhile, so the audio of a cached chunk can never change under its key.
 
@@ -14,7 +14,7 @@ use auralis_library::{Library, ScanProgress, ScanReport};
 use parking_lot::Mutex;
 
 use super::events::{Event, EventBus};
-use super::renderer::AudioRenderer;
+use auralis_engine::Engine;
 
 /// How often scan progress is published while a scan runs.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
@@ -58,7 +58,7 @@ struct State {
 
 pub struct Scanner {
     library: Arc<Library>,
-    renderer: Arc<AudioRenderer>,
+    engine: Arc<Engine>,
     events: EventBus,
     music_dir: std::path::PathBuf,
     progress: Arc<ScanProgress>,
@@ -72,13 +72,13 @@ pub struct Scanner {
 impl Scanner {
     pub fn new(
         library: Arc<Library>,
-        renderer: Arc<AudioRenderer>,
+        engine: Arc<Engine>,
         events: EventBus,
         music_dir: std::path::PathBuf,
     ) -> Arc<Self> {
         Arc::new(Self {
             library,
-            renderer,
+            engine,
             events,
             music_dir,
             progress: ScanProgress::new(),
@@ -197,7 +197,7 @@ impl Scanner {
                     seconds = report.seconds,
                     "library scanned"
                 );
-                self.renderer.forget_changed();
+                self.engine.forget_changed();
                 let mut state = self.state.lock();
                 state.last_report = Some(report);
                 state.last_error = None;
@@ -234,7 +234,7 @@ impl Scanner {
             if self.stop.load(Ordering::Relaxed) {
                 return;
             }
-            if let Err(e) = self.renderer.analyse_full(id) {
+            if let Err(e) = self.engine.analyse_full(auralis_cache::TrackId(id)) {
                 tracing::warn!(track = id, error = %e, "cannot analyse track");
             }
             self.analysed.fetch_add(1, Ordering::Relaxed);

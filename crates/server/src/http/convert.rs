@@ -106,7 +106,7 @@ impl From<&TrackInfo> for dto::StreamMetadata {
     fn from(i: &TrackInfo) -> Self {
         let tl = &i.timeline;
         dto::StreamMetadata {
-            track_id: i.id,
+            track_id: i.id.0,
             duration_s: tl.duration_seconds(),
             sample_rate: tl.sample_rate(),
             channels: 2,
@@ -148,6 +148,11 @@ impl From<&auralis_cache::CacheStats> for dto::CacheStats {
             render_errors: s.render_errors,
             queued_tasks: s.queued_tasks,
             running_tasks: s.running_tasks,
+            listeners: s.listeners,
+            expired_listeners: s.expired_listeners,
+            refused_requests: s.refused_requests,
+            dropped_requests: s.dropped_tasks,
+            pinned_bytes: s.pinned_bytes,
         }
     }
 }
@@ -160,17 +165,18 @@ impl From<&auralis_cache::TrackStatus> for dto::TrackCacheStatus {
             .map(|v| (v.variant.name().to_string(), v.cached_chunks))
             .collect();
         cached.entry("original".into()).or_insert(0);
-        cached.entry(s.preset.clone()).or_insert(0);
+        cached.entry(s.preset.to_string()).or_insert(0);
         dto::TrackCacheStatus {
             track_id: s.track.0,
             total_chunks: s.total_chunks,
             cached,
-            preset: s.preset.clone(),
+            preset: s.preset.to_string(),
             percent: s.percent,
             fully_cached: s.fully_cached,
             seconds_to_full: s.seconds_to_full,
             tier1_chunks: s.tier1_chunks,
             pinned: s.pinned,
+            listeners: s.listeners,
         }
     }
 }
@@ -190,12 +196,13 @@ pub fn event_wire(e: &app::Event) -> (&'static str, String) {
             json(&dto::ChunkCachedEvent {
                 track_id: *track,
                 chunk: *chunk,
-                variant: variant.clone(),
+                variant: variant.to_string(),
                 tier: tier.to_string(),
             }),
         ),
         E::TrackProgress {
             track,
+            preset,
             percent,
             cached_chunks,
             total_chunks,
@@ -203,14 +210,18 @@ pub fn event_wire(e: &app::Event) -> (&'static str, String) {
             "track_progress",
             json(&dto::TrackProgressEvent {
                 track_id: *track,
+                preset: preset.to_string(),
                 percent: *percent,
                 cached_chunks: *cached_chunks,
                 total_chunks: *total_chunks,
             }),
         ),
-        E::TrackCached { track } => (
+        E::TrackCached { track, preset } => (
             "track_cached",
-            json(&dto::TrackIdEvent { track_id: *track }),
+            json(&dto::TrackCachedEvent {
+                track_id: *track,
+                preset: preset.to_string(),
+            }),
         ),
         E::Evicted { track } => ("evicted", json(&dto::TrackIdEvent { track_id: *track })),
         E::Scan(s) => ("scan", json(&dto::ScanStatus::from(s))),

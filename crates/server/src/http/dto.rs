@@ -147,6 +147,8 @@ pub struct ChunkQuery {
     pub variant: Option<String>,
     /// A preset for the processed variant; defaults to the current enhancement preset.
     pub preset: Option<String>,
+    /// The listener (player tab) asking, as in `/api/player/position`; default `default`.
+    pub listener: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -154,6 +156,9 @@ pub struct Position {
     pub track_id: i64,
     pub position_s: f64,
     pub next_track_id: Option<i64>,
+    /// The listener (one player tab or app) reporting, chosen by the client (1-64 printable
+    /// ASCII characters); without one, the user's `default` listener.
+    pub listener: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -209,6 +214,16 @@ pub struct CacheStats {
     pub render_errors: u64,
     pub queued_tasks: u64,
     pub running_tasks: u64,
+    /// Listeners active now (each pins its track and keeps its next chunk in memory).
+    pub listeners: u64,
+    /// Listeners forgotten after being idle, or to make room for a new one.
+    pub expired_listeners: u64,
+    /// Chunk requests refused with 503 because too many were waiting.
+    pub refused_requests: u64,
+    /// Queued requests dropped because their client went away.
+    pub dropped_requests: u64,
+    /// Bytes of the tracks tier 2 must keep (every listener's current and next track).
+    pub pinned_bytes: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -225,8 +240,10 @@ pub struct TrackCacheStatus {
     pub seconds_to_full: Option<f64>,
     /// Chunks of this track in tier 1 (memory).
     pub tier1_chunks: u64,
-    /// The playing track (pinned in tier 2).
+    /// Some listener plays it (or plays it next): pinned in tier 2.
     pub pinned: bool,
+    /// Listeners playing it now.
+    pub listeners: u64,
 }
 
 /// Payload of the `chunk_cached` event.
@@ -242,6 +259,8 @@ pub struct ChunkCachedEvent {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TrackProgressEvent {
     pub track_id: i64,
+    /// The preset the completion refers to (with the original).
+    pub preset: String,
     pub percent: f64,
     pub cached_chunks: u64,
     pub total_chunks: u64,
@@ -251,4 +270,11 @@ pub struct TrackProgressEvent {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TrackIdEvent {
     pub track_id: i64,
+}
+
+/// Payload of the `track_cached` event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrackCachedEvent {
+    pub track_id: i64,
+    pub preset: String,
 }

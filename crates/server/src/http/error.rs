@@ -13,7 +13,7 @@ use crate::app::Error;
 /// The body of every error response.
 #[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ErrorBody {
-    /// `bad_request`, `not_found`, `undecodable` or `internal`.
+    /// `bad_request`, `not_found`, `undecodable`, `busy` or `internal`.
     pub error: String,
     /// A human sentence.
     pub message: String,
@@ -25,6 +25,7 @@ impl Error {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Undecodable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -34,6 +35,7 @@ impl Error {
             Error::BadRequest(_) => "bad_request",
             Error::NotFound(_) => "not_found",
             Error::Undecodable(_) => "undecodable",
+            Error::Busy { .. } => "busy",
             Error::Internal(_) => "internal",
         }
     }
@@ -42,14 +44,26 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
-        }
+        // An internal error's text may name this machine's paths: it goes to the log only.
+        let message = match &self {
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "request failed");
+                "the server hit an internal error while answering this request; its log says more"
+                    .to_string()
+            }
+            other => other.to_string(),
+        };
         let body = ErrorBody {
             error: self.code().to_string(),
-            message: self.to_string(),
+            message,
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Error::Busy { retry_after, .. } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+        }
+        response
     }
 }
 

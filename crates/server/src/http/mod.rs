@@ -29,6 +29,7 @@ use routes::{cache, enhancement, events, library, player, stream, web};
         error::ErrorBody,
         dto::ChunkCachedEvent,
         dto::TrackProgressEvent,
+        dto::TrackCachedEvent,
         dto::TrackIdEvent
     ))
 )]

@@ -14,7 +14,7 @@ use crate::app::App;
     responses((status = 200, content_type = "text/event-stream",
         description = "Events chunk_cached, track_progress, track_cached, evicted, scan, enhancement")))]
 pub async fn events(State(app): State<App>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let rx = app.subscribe();
+    let rx = app.events.subscribe();
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         let sse = match rx.recv().await {
             Ok(ev) => {

@@ -5,7 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::app::{App, Result};
+use crate::app::{LibraryService, Result};
 use crate::http::dto;
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Path, Query};
@@ -16,8 +16,8 @@ const MAX_LIMIT: u32 = 1000;
 
 #[utoipa::path(get, path = "/api/health", tag = "library",
     responses((status = 200, body = dto::Health)))]
-pub async fn health(State(app): State<App>) -> Result<Json<dto::Health>> {
-    let tracks = app.track_count().await?;
+pub async fn health(State(library): State<LibraryService>) -> Result<Json<dto::Health>> {
+    let tracks = library.track_count().await?;
     Ok(Json(dto::Health {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -28,7 +28,7 @@ pub async fn health(State(app): State<App>) -> Result<Json<dto::Health>> {
 #[utoipa::path(get, path = "/api/tracks", tag = "library", params(dto::TracksQuery),
     responses((status = 200, body = dto::TrackPage), (status = 400, body = ErrorBody)))]
 pub async fn list_tracks(
-    State(app): State<App>,
+    State(library): State<LibraryService>,
     Query(q): Query<dto::TracksQuery>,
 ) -> Result<Json<dto::TrackPage>> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
@@ -39,7 +39,7 @@ pub async fn list_tracks(
     }
     let offset = q.offset.unwrap_or(0);
     let query = q.q.filter(|s| !s.trim().is_empty());
-    let (items, total) = app.tracks(query, limit, offset).await?;
+    let (items, total) = library.tracks(query, limit, offset).await?;
     Ok(Json(dto::TrackPage {
         items: items.iter().map(Into::into).collect(),
         total,
@@ -51,14 +51,19 @@ pub async fn list_tracks(
 #[utoipa::path(get, path = "/api/tracks/{id}", tag = "library",
     params(("id" = i64, Path, description = "Track id")),
     responses((status = 200, body = dto::Track), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
-pub async fn get_track(State(app): State<App>, Path(id): Path<i64>) -> Result<Json<dto::Track>> {
-    Ok(Json((&app.track(id).await?).into()))
+pub async fn get_track(
+    State(library): State<LibraryService>,
+    Path(id): Path<i64>,
+) -> Result<Json<dto::Track>> {
+    Ok(Json((&library.track(id).await?).into()))
 }
 
 #[utoipa::path(get, path = "/api/library/unreadable", tag = "library",
     responses((status = 200, body = dto::UnreadableList)))]
-pub async fn list_unreadable(State(app): State<App>) -> Result<Json<dto::UnreadableList>> {
-    let items = app.unreadable().await?;
+pub async fn list_unreadable(
+    State(library): State<LibraryService>,
+) -> Result<Json<dto::UnreadableList>> {
+    let items = library.unreadable().await?;
     Ok(Json(dto::UnreadableList {
         items: items
             .into_iter()
@@ -72,9 +77,9 @@ pub async fn list_unreadable(State(app): State<App>) -> Result<Json<dto::Unreada
 
 #[utoipa::path(get, path = "/api/albums", tag = "library",
     responses((status = 200, body = dto::AlbumList)))]
-pub async fn list_albums(State(app): State<App>) -> Result<Json<dto::AlbumList>> {
+pub async fn list_albums(State(library): State<LibraryService>) -> Result<Json<dto::AlbumList>> {
     Ok(Json(dto::AlbumList {
-        items: app.albums().await?.iter().map(Into::into).collect(),
+        items: library.albums().await?.iter().map(Into::into).collect(),
     }))
 }
 
@@ -82,17 +87,17 @@ pub async fn list_albums(State(app): State<App>) -> Result<Json<dto::AlbumList>>
     params(("id" = i64, Path, description = "Album id")),
     responses((status = 200, body = dto::AlbumWithTracks), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn get_album(
-    State(app): State<App>,
+    State(library): State<LibraryService>,
     Path(id): Path<i64>,
 ) -> Result<Json<dto::AlbumWithTracks>> {
-    Ok(Json((&app.album(id).await?).into()))
+    Ok(Json((&library.album(id).await?).into()))
 }
 
 #[utoipa::path(get, path = "/api/artists", tag = "library",
     responses((status = 200, body = dto::ArtistList)))]
-pub async fn list_artists(State(app): State<App>) -> Result<Json<dto::ArtistList>> {
+pub async fn list_artists(State(library): State<LibraryService>) -> Result<Json<dto::ArtistList>> {
     Ok(Json(dto::ArtistList {
-        items: app.artists().await?.iter().map(Into::into).collect(),
+        items: library.artists().await?.iter().map(Into::into).collect(),
     }))
 }
 
@@ -100,8 +105,11 @@ pub async fn list_artists(State(app): State<App>) -> Result<Json<dto::ArtistList
     params(("id" = i64, Path, description = "Track id")),
     responses((status = 200, description = "The image, with its content type", content_type = "image/*"),
         (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
-pub async fn get_artwork(State(app): State<App>, Path(id): Path<i64>) -> Result<Response> {
-    let (bytes, mime) = app.artwork(id).await?;
+pub async fn get_artwork(
+    State(library): State<LibraryService>,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (bytes, mime) = library.artwork(id).await?;
     let mime = HeaderValue::from_str(&mime)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     Ok((
@@ -119,12 +127,14 @@ pub async fn get_artwork(State(app): State<App>, Path(id): Path<i64>) -> Result<
 
 #[utoipa::path(post, path = "/api/library/scan", tag = "library",
     responses((status = 202, body = dto::ScanStatus)))]
-pub async fn start_scan(State(app): State<App>) -> (StatusCode, Json<dto::ScanStatus>) {
-    (StatusCode::ACCEPTED, Json((&app.start_scan()).into()))
+pub async fn start_scan(
+    State(library): State<LibraryService>,
+) -> (StatusCode, Json<dto::ScanStatus>) {
+    (StatusCode::ACCEPTED, Json((&library.start_scan()).into()))
 }
 
 #[utoipa::path(get, path = "/api/library/scan", tag = "library",
     responses((status = 200, body = dto::ScanStatus)))]
-pub async fn scan_status(State(app): State<App>) -> Json<dto::ScanStatus> {
-    Json((&app.scan_status()).into())
+pub async fn scan_status(State(library): State<LibraryService>) -> Json<dto::ScanStatus> {
+    Json((&library.scan_status()).into())
 }
