@@ -17,21 +17,31 @@ export async function openPlayer(options = {}) {
     throw e;
   }
   const { page } = b;
-  const goto = async (hash = '') => {
-    await page.goto(`${server.base}/${hash}`);
-    await page.waitForFunction(() => window.auralis && window.auralis.engine);
-    await page.addScriptTag({ path: path.join(HERE, 'page-audio.js') });
+  const open = async (p, hash = '') => {
+    await p.goto(`${server.base}/${hash}`);
+    await p.waitForFunction(() => window.auralis && window.auralis.engine);
+    await p.addScriptTag({ path: path.join(HERE, 'page-audio.js') });
+  };
+  const goto = (hash) => open(page, hash);
+  /** Another tab of the same browser: its own sessionStorage, so its own listener. */
+  const newPage = async (hash = '') => {
+    const p = await b.context.newPage();
+    p.on('pageerror', (e) => b.errors.push(String(e)));
+    await open(p, hash);
+    return p;
   };
   await goto();
   const close = async () => { await b.close().catch(() => {}); await server.stop(); };
-  return { server, page, errors: b.errors, goto, close };
+  return { server, page, errors: b.errors, goto, newPage, close };
 }
 
-/** Plays the album "Multitone Suite" through the UI (album card, then "Play album"). */
-export async function playAlbum(page) {
+/** Plays the album "Multitone Suite" through the UI (album card, then "Play album", or the
+ *  row's play button of track `title`). */
+export async function playAlbum(page, title = null) {
   await page.goto(page.url().replace(/#.*$/, '') + '#/albums');
   await page.getByRole('button', { name: /Album Multitone Suite/ }).click();
-  await page.locator('#play-album').click();
+  if (title) await page.getByRole('button', { name: `Play ${title}` }).click();
+  else await page.locator('#play-album').click();
   await page.waitForFunction(() => {
     const e = window.auralis.engine;
     return e.playing && !e.buffering && e.position > 0.2;

@@ -1,7 +1,7 @@
 // The Auralis page: library views, queue, player bar, keyboard shortcuts, Media Session.
 // All audio lives in engine.js; all HTTP in api.js. This module wires them to the DOM.
 
-import { api } from './api.js';
+import { api, listenerId } from './api.js';
 import { Engine } from './engine.js';
 
 const $ = (sel) => document.querySelector(sel);
@@ -15,7 +15,7 @@ const state = {
   cache: null, // { trackId, percent, full }
   seeking: false,
 };
-window.auralis = { engine, state, api }; // handy in the console, and the hook the browser tests use
+window.auralis = { engine, state, api, listenerId }; // handy in the console, and the hook the browser tests use
 
 // ---- small helpers ------------------------------------------------------------------------
 

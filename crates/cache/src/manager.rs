@@ -1092,15 +1092,18 @@ impl Cache {
         self.shared.state.lock().queue.waiting()
     }
 
-    /// Empties both tiers (for `DELETE /api/cache`). Requests being waited on still complete;
-    /// chunks being rendered still land in tier 2; listeners stay, and their tracks are
-    /// rebuilt in the background.
+    /// Empties both tiers and forgets every listener (for `DELETE /api/cache`), so nothing is
+    /// rebuilt until a listener reports its position again (a playing client does within a
+    /// second). Requests being waited on still complete; chunks being rendered still land in
+    /// tier 2.
     pub fn clear(&self) {
         let shared = &self.shared;
         let mut trash = {
             let mut st = shared.state.lock();
             st.tier1.clear();
             st.failed.clear();
+            st.listeners.clear();
+            st.turn = 0;
             let entries = st.index.clear();
             let (events, trash) = st.forget(&shared.store, entries);
             shared.send(events);
