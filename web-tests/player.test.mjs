@@ -79,6 +79,7 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
   it('the join from track 1 to track 2 is gapless and sample-exact', async () => {
     const r = await measureOriginal(page, TRACK_SECONDS - 0.6, 1.2, [ids[0], ids[1]]);
     assert.notEqual(r.L, null, 'could not align the recording');
+    assert.equal(r.holes, 0, 'the recorder lost blocks');
     assert.ok(r.startSample < TRACK_SECONDS * 48000 && r.endSample > TRACK_SECONDS * 48000 + 4800, `recording ${r.startSample}..${r.endSample} misses the join`);
     assert.equal(r.cmp.bad, 0, `${r.cmp.bad} samples differ, first at ${r.cmp.first}, max ${r.cmp.max}`);
     await page.waitForFunction((id) => window.auralis.engine.trackId === id, ids[1]);

@@ -29,6 +29,13 @@ pub struct ServeArgs {
     /// Do not scan the music folder at start
     #[arg(long)]
     pub no_scan: bool,
+    /// Seconds without a position update after which a listener (a player tab or app) is
+    /// forgotten and its pinned track released
+    #[arg(long, default_value_t = auralis_server::config::DEFAULT_LISTENER_IDLE_SECONDS)]
+    pub listener_idle_seconds: u64,
+    /// Listeners tracked at once; a new one replaces the least recently active
+    #[arg(long, default_value_t = auralis_server::config::DEFAULT_MAX_LISTENERS)]
+    pub max_listeners: usize,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -67,6 +74,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.tier2_tracks = args.tier2_tracks;
     config.tier2_bytes = args.tier2_bytes;
     config.scan_on_start = !args.no_scan;
+    config.listener_idle = std::time::Duration::from_secs(args.listener_idle_seconds.max(1));
+    config.max_listeners = args.max_listeners.max(1);
 
     // Two async workers are plenty for a personal server and keep memory small; audio work runs
     // on the cache's own threads, SQLite on a few blocking threads.

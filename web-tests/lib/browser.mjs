@@ -1,4 +1,4 @@
-// Launches Debian's chromium through playwright-core with the flags from DESIGN.md.
+// Launches Debian's chromium through playwright-core with headless flags that need no network.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -2,7 +2,7 @@
 //
 // Not for: anything visual. It never touches the DOM; the UI listens to its events.
 //
-// How it plays (see docs/API.md and DESIGN.md "The player"):
+// How it plays (see docs/API.md and docs/DESIGN.md "The player"):
 // - The AudioContext runs at the track's sample rate, so decoded chunks are never resampled
 //   and chunk k can be started at a whole-sample frame: start(k) = start(k-1) + len(k-1).
 // - Both variants of a chunk (original and processed/preset) play in lockstep, each through
@@ -31,7 +31,7 @@ export function variantGains({ enabled, intensity }) {
   return { original: 1 - i, processed: i };
 }
 
-/** The chunk timeline (DESIGN.md invariant 1), from the stream metadata. */
+/** The chunk timeline (docs/DESIGN.md, invariant 1), from the stream metadata. */
 export function chunkOf(meta, sample) {
   return Math.min(meta.total_chunks - 1, Math.floor(sample / meta.chunk_samples));
 }

@@ -149,6 +149,33 @@ mod tests {
         assert_eq!(ok.status(), StatusCode::OK);
     }
 
+    /// Too much waiting work is a 503 with the JSON body and a Retry-After; an internal error's
+    /// detail (which may name paths of this machine) stays in the log.
+    #[tokio::test]
+    async fn busy_is_503_with_retry_after_and_internal_details_stay_private() {
+        use axum::response::IntoResponse;
+        let busy = crate::app::Error::Busy {
+            message: "too many chunk requests are waiting".into(),
+            retry_after: 2,
+        }
+        .into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()["retry-after"], "2");
+        let body = axum::body::to_bytes(busy.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"], "busy");
+        let internal =
+            crate::app::Error::internal("cannot open /home/someone/.local/db").into_response();
+        assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(internal.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!text.contains("/home"), "{text}");
+    }
+
     #[test]
     fn openapi_lists_every_route() {
         let doc = super::openapi();
