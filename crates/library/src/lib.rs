@@ -135,7 +135,7 @@ impl Library {
             fs::create_dir_all(parent).map_err(|e| LibraryError::io(parent, e))?;
         }
         let mut writer = Self::connect(db_path)?;
-        schema::migrate_to(&mut writer, db_path, version)?;
+        schema::migrate_to(&mut writer, db_path, version).map_err(|e| e.in_db(db_path))?;
         Ok(Library {
             db_path: db_path.to_path_buf(),
             writer: Mutex::new(writer),
@@ -144,10 +144,15 @@ impl Library {
         })
     }
 
+    /// A damaged file fails here (SQLite reads the header on the first statement), as
+    /// [`LibraryError::NotADatabase`].
     fn connect(db_path: &Path) -> Result<Connection> {
-        let open_error = |source| LibraryError::Open {
-            path: db_path.to_path_buf(),
-            source,
+        let open_error = |source| {
+            LibraryError::Open {
+                path: db_path.to_path_buf(),
+                source,
+            }
+            .in_db(db_path)
         };
         let conn = Connection::open(db_path).map_err(open_error)?;
         schema::configure(&conn).map_err(open_error)?;
