@@ -62,6 +62,50 @@ pub enum LibraryError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    // -- accounts (see the `accounts` module) ---------------------------------------------
+    #[error("invalid user name: {0}")]
+    InvalidUserName(&'static str),
+    #[error("invalid password: {0}")]
+    InvalidPassword(&'static str),
+    #[error("invalid API key name: {0}")]
+    InvalidKeyName(&'static str),
+    #[error("the user name {0:?} is already taken")]
+    UserNameTaken(String),
+    /// `setup_first_admin` after an account exists.
+    #[error("the server is already set up: an account exists")]
+    AlreadySetUp,
+    #[error("cannot delete the last admin account")]
+    LastAdmin,
+    #[error("user {0} not found")]
+    UserNotFound(i64),
+    /// Hashing failed (invalid cost parameters); never a wrong password.
+    #[error("cannot hash the password: {0}")]
+    PasswordHash(String),
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
+    #[error("secret key file {path} holds {found} bytes, not 32; it is not an Auralis key file")]
+    SecretKeySize { path: PathBuf, found: u64 },
+    #[error(
+        "secret key file {path} is accessible by other users (mode {mode:04o}); \
+         run `chmod 600 {}` and start again",
+        shell_quoted(.path)
+    )]
+    SecretKeyPermissions { path: PathBuf, mode: u32 },
+    #[error("cannot encrypt the Subsonic password copy of user {user_id}")]
+    SecretEncrypt { user_id: i64 },
+    /// The stored copy does not decrypt with this key: the key file was replaced, or the copy
+    /// belongs to another user's row.
+    #[error(
+        "the stored Subsonic password of user {user_id} does not decrypt with this key file \
+         (was the key file replaced?); setting the password again re-creates it"
+    )]
+    SecretDecrypt { user_id: i64 },
 }
 
 fn not_a_database_message(path: &Path, source: &rusqlite::Error) -> String {
