@@ -6,9 +6,14 @@
 //! `Library` is `Send + Sync`: writes go through one connection behind a mutex, reads through a
 //! small pool of read connections, so browsing stays responsive while a scan writes.
 //!
+//! Accounts (users, sessions, API keys, the encrypted Subsonic password copy) live in the same
+//! database: see [`accounts`].
+//!
 //! Not here: audio decoding and analysis. The library only stores the analysis profile the
-//! server computes ([`Library::set_profile`]).
+//! server computes ([`Library::set_profile`]). Nor HTTP: cookies, throttling and role checks
+//! belong to the server, which calls the account methods here.
 
+pub mod accounts;
 mod artwork;
 pub mod bench;
 mod error;
@@ -26,6 +31,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+pub use accounts::{ApiKey, PasswordPolicy, SecretBox, User};
 pub use error::{LibraryError, Result};
 pub use model::{
     Album, AlbumDetail, Artist, ArtworkSource, FileSignature, ReplayGain, ScanReport, Track,
@@ -45,6 +51,7 @@ pub struct Library {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     scan_lock: Mutex<()>,
+    accounts: accounts::AccountsState,
 }
 
 /// Numbers for a status page.
@@ -135,19 +142,25 @@ impl Library {
             fs::create_dir_all(parent).map_err(|e| LibraryError::io(parent, e))?;
         }
         let mut writer = Self::connect(db_path)?;
-        schema::migrate_to(&mut writer, db_path, version)?;
+        schema::migrate_to(&mut writer, db_path, version).map_err(|e| e.in_db(db_path))?;
         Ok(Library {
             db_path: db_path.to_path_buf(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             scan_lock: Mutex::new(()),
+            accounts: accounts::AccountsState::default(),
         })
     }
 
+    /// A damaged file fails here (SQLite reads the header on the first statement), as
+    /// [`LibraryError::NotADatabase`].
     fn connect(db_path: &Path) -> Result<Connection> {
-        let open_error = |source| LibraryError::Open {
-            path: db_path.to_path_buf(),
-            source,
+        let open_error = |source| {
+            LibraryError::Open {
+                path: db_path.to_path_buf(),
+                source,
+            }
+            .in_db(db_path)
         };
         let conn = Connection::open(db_path).map_err(open_error)?;
         schema::configure(&conn).map_err(open_error)?;
@@ -172,6 +185,20 @@ impl Library {
     /// Runs `f` on the write connection.
     fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         f(&self.writer.lock()).map_err(|e| e.in_db(&self.db_path))
+    }
+
+    /// Runs `f` in an immediate transaction on the write connection: the database's write lock
+    /// is taken at `BEGIN`, so a check-then-insert in `f` is atomic across processes too. An
+    /// error rolls back.
+    fn write_tx<T>(&self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock();
+        let run = |conn: &mut Connection| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run(&mut conn).map_err(|e: LibraryError| e.in_db(&self.db_path))
     }
 
     pub fn db_path(&self) -> &Path {
@@ -586,6 +613,8 @@ mod tests {
         assert_eq!(track.replay_gain, ReplayGain::default());
         // Marked stale so the next scan re-reads it for the new columns.
         assert_eq!(track.signature.mtime_ns, -1);
+        // v3 adds accounts, empty.
+        assert_eq!(lib.user_count().unwrap(), 0);
         lib.set_profile_json(1, "{\"x\":1}").unwrap();
         assert_eq!(lib.profile_json(1).unwrap().as_deref(), Some("{\"x\":1}"));
         drop(lib);

@@ -87,6 +87,44 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL
     );
     ",
+    // v3: accounts (see the `accounts` module). Passwords only as argon2id PHC strings plus
+    // an encrypted copy for Subsonic token auth; sessions and API keys only as SHA-256 of their
+    // token. `name_key` is the name in lowercase: names are unique case-insensitively. Ids are
+    // AUTOINCREMENT so a deleted user's id is never given to someone else.
+    "
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        admin INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        subsonic_password BLOB
+    );
+    CREATE TABLE sessions (
+        token_hash BLOB PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE INDEX sessions_last_seen ON sessions(last_seen);
+    CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        key_hash BLOB NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        last_used INTEGER
+    );
+    CREATE INDEX api_keys_user ON api_keys(user_id);
+    CREATE TABLE user_settings (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (user_id, key)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.
