@@ -42,6 +42,20 @@ pub use transcoder::ChunkTranscoder;
 /// One stereo sample frame.
 pub type Frame = [f32; 2];
 
+/// Interleave `frames` into `out` with NaN/±∞ replaced by 0 and every sample clamped to
+/// [-1, 1]. The mastered audio is already under -1 dBTP, so this only guards the C encoders:
+/// LAME (built with its assertions) aborts the process on a NaN, and libopus documents ±1 as
+/// its range.
+pub(crate) fn sanitize_into(frames: &[Frame], out: &mut Vec<f32>) {
+    out.extend(frames.as_flattened().iter().map(|&x| {
+        if x.is_finite() {
+            x.clamp(-1.0, 1.0)
+        } else {
+            0.0
+        }
+    }));
+}
+
 /// A lossy encoder fed with f32 frames: [`OpusEncoder`] and [`Mp3Encoder`].
 pub trait FrameEncoder: Send {
     /// Encode `frames`; append whatever output is ready to `out`.

@@ -16,9 +16,20 @@
 //!   its first frame exists, sends the predicted tag, then streams LAME's frames, and at the end
 //!   compares the sent tag with the one LAME computed: they must be equal except the *music
 //!   CRC* (a CRC-16 of every audio byte, unknowable in advance, sent as 0: decoders do not check
-//!   it — symphonia ignores it, ffmpeg only reads the tag CRC) and the tag CRC that covers it
-//!   (recomputed, so the tag validates). A difference is reported as [`TranscodeError::Mp3Tag`].
-//!   With the tag, symphonia (`auralis_source`) decodes exactly `N` samples.
+//!   it — symphonia ignores it, ffmpeg only reads the tag CRC), the tag CRC that covers it
+//!   (recomputed, so the tag validates), and the header's mode-extension bits (LAME copies them
+//!   from the last frame it encoded; they mean nothing in a frame without audio). A difference
+//!   is reported as [`TranscodeError::Mp3Tag`]. With the tag, symphonia (`auralis_source`)
+//!   decodes exactly `N` samples.
+//! - **Under 64 kbps** a frame at the stream's bitrate is too small for the tag (192 bytes), so
+//!   LAME writes none, and a player would not trim. The Info frame is then sent at 64 kbps (MPEG
+//!   lets every frame have its own bitrate; the audio frames stay at the requested one) and
+//!   filled by us with LAME's field values for these settings (checked against LAME's own tag at
+//!   64-320 kbps) and the lowpass byte 0 ("unknown"). The stream is then one frame's worth of
+//!   bytes (at most 40 bytes) over the nominal rate: a few bits per second on a track.
+//! - **Level.** LAME's CBR presets scale the input by 0.95-0.98 below 256 kbps; that is undone
+//!   (see `lame_preset_scale`), so the MP3 keeps the master's loudness (tested within 0.5 LU at
+//!   every bitrate; 32-80 kbps measure 0.2-0.4 LU low, the top octaves lost to LAME's lowpass).
 //! - **Bitrate.** Every frame, the Info frame included, is at the CBR rate, so the stream is
 //!   exactly that many bits per second of MPEG time; the decoded audio is ~2 frames (delay +
 //!   padding, ≈ 50 ms) shorter than the MPEG time.
@@ -35,7 +46,7 @@ use mp3lame_encoder::{
     VbrMode,
 };
 
-use crate::{Frame, FrameEncoder, TranscodeError};
+use crate::{sanitize_into, Frame, FrameEncoder, TranscodeError};
 
 /// The MPEG-1 Layer III bitrates (kbps) at 32/44.1/48 kHz.
 pub const MP3_BITRATES: [u32; 14] = [
@@ -60,13 +71,20 @@ const TAG_CRC_AT: usize = LAME_AT + 34;
 /// LAME's tag CRC: CRC-16/ARC (reflected 0x8005, init 0).
 const CRC16_ARC: Crc<u16> = Crc::<u16>::new(&CRC_16_ARC);
 
+/// Smallest frame that holds LAME's tag: 4 + 32 bytes of header and side information (MPEG-1
+/// stereo), then the Xing/Info fields and TOC (120) and the LAME extension (36). LAME itself
+/// leaves the tag out when a frame at the stream's bitrate is smaller (VbrTag.c, InitVbrTag).
+const TAG_MIN_LEN: u64 = 36 + 156;
+
 /// Everything about the stream that follows from (rate, bitrate, samples).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Plan {
     /// Audio frames (the Info frame excluded).
     frames: u64,
     padding: u64,
-    /// Size of the Info frame (a frame at the CBR rate without the padding slot).
+    /// Bitrate of the Info frame: the stream's, or under 64 kbps the lowest that holds the tag.
+    tag_kbps: u32,
+    /// Size of the Info frame (a frame at `tag_kbps` without the padding slot).
     tag_len: u64,
     /// Whole stream: Info frame + audio frames.
     bytes: u64,
@@ -82,13 +100,20 @@ impl Plan {
             padding += FRAME_SAMPLES;
         }
         let frames = (s + padding) / FRAME_SAMPLES;
+        let frame_len = |kbps: u32| 144_000 * u64::from(kbps) / u64::from(rate);
+        let tag_kbps = MP3_BITRATES
+            .iter()
+            .copied()
+            .find(|&b| b >= kbps && frame_len(b) >= TAG_MIN_LEN)
+            .unwrap_or(kbps);
         // Frame sizes: 144000·kbps/rate bytes plus LAME's padding slot (encoder.c: slot_lag
         // starts at frac_SpF, so the first frame has no padding).
         let rate = i64::from(rate);
         let per = 144_000 * i64::from(kbps);
         let (base, frac) = (per / rate, per % rate);
         let mut slot_lag = frac;
-        let mut bytes = base as u64; // the Info frame
+        let tag_len = frame_len(tag_kbps);
+        let mut bytes = tag_len;
         for _ in 0..frames {
             slot_lag -= frac;
             let pad = slot_lag < 0;
@@ -105,10 +130,16 @@ impl Plan {
         Ok(Self {
             frames,
             padding,
-            tag_len: base as u64,
+            tag_kbps,
+            tag_len,
             bytes,
             toc: lame_toc(frames, kbps),
         })
+    }
+
+    /// Whether LAME writes (and so can confirm) the tag: the Info frame is at the stream's rate.
+    fn lame_has_tag(&self, kbps: u32) -> bool {
+        self.tag_kbps == kbps
     }
 }
 
@@ -152,6 +183,19 @@ fn lame_toc(frames: u64, kbps: u32) -> [u8; 100] {
     toc
 }
 
+/// The input scale LAME's CBR presets apply against clipping (presets.c, `abr_switch_map`:
+/// 0.95 up to 160 kbps, 0.97 at 192, 0.98 at 224, 1 above), -0.45 dB at 128 kbps. The stream
+/// must keep the master's loudness (the mastering chain already leaves 1 dB of true-peak
+/// headroom), so the encoder pre-sets the inverse and the product is 1.
+fn lame_preset_scale(kbps: u32) -> f32 {
+    match kbps {
+        0..=160 => 0.95,
+        161..=192 => 0.97,
+        193..=224 => 0.98,
+        _ => 1.0,
+    }
+}
+
 fn be32(v: u64) -> [u8; 4] {
     (v as u32).to_be_bytes()
 }
@@ -171,6 +215,7 @@ pub struct Mp3Encoder {
     /// LAME output held until the tag is sent.
     held: Vec<u8>,
     buf: Vec<u8>,
+    pcm: Vec<f32>,
     bytes_out: u64,
     finished: bool,
 }
@@ -230,6 +275,14 @@ impl Mp3Encoder {
                 }
             }
         }
+        // SAFETY: as above; lame_set_scale stores a float that lame_init_params multiplies by
+        // its preset scale.
+        let res = unsafe {
+            mp3lame_encoder::ffi::lame_set_scale(b.as_ptr(), 1.0 / lame_preset_scale(kbps))
+        };
+        if res != 0 {
+            return Err(TranscodeError::Mp3(format!("setup: scale ({res})")));
+        }
         b.set_mode(Mode::JointStereo).map_err(build_err)?;
         b.set_quality(Quality::VeryNice).map_err(build_err)?;
         // LAME then reserves a blank Info frame (dropped here) and keeps what its own final tag
@@ -242,11 +295,17 @@ impl Mp3Encoder {
             kbps,
             total: total_samples,
             pushed: 0,
-            dummy_left: plan.tag_len as usize,
+            // LAME reserves its blank Info frame only when its tag fits (see `Plan`).
+            dummy_left: if plan.lame_has_tag(kbps) {
+                plan.tag_len as usize
+            } else {
+                0
+            },
             plan,
             sent_tag: None,
             held: Vec::new(),
             buf: Vec::new(),
+            pcm: Vec::new(),
             bytes_out: 0,
             finished: false,
         })
@@ -278,11 +337,19 @@ impl Mp3Encoder {
         self.dummy_left -= drop;
         self.held.extend_from_slice(&self.buf[drop..]);
         self.buf.clear();
-        if self.sent_tag.is_none() && self.lame.lame_tag_size() > 0 {
-            let tag = self.predicted_tag()?;
-            out.extend_from_slice(&tag);
-            self.bytes_out += tag.len() as u64;
-            self.sent_tag = Some(tag);
+        if self.sent_tag.is_none() {
+            let tag = if !self.plan.lame_has_tag(self.kbps) {
+                Some(self.own_tag())
+            } else if self.lame.lame_tag_size() > 0 {
+                Some(self.predicted_tag()?)
+            } else {
+                None
+            };
+            if let Some(tag) = tag {
+                out.extend_from_slice(&tag);
+                self.bytes_out += tag.len() as u64;
+                self.sent_tag = Some(tag);
+            }
         }
         if self.sent_tag.is_some() {
             self.bytes_out += self.held.len() as u64;
@@ -322,18 +389,81 @@ impl Mp3Encoder {
                 "LAME reports an encoder delay of {delay}, {ENCODER_DELAY} planned"
             )));
         }
+        self.fill_stream_fields(&mut tag);
+        Ok(tag)
+    }
+
+    /// The tag for bitrates under 64 kbps, where LAME writes none (its tag does not fit a frame
+    /// at the stream's rate): an Info frame at `tag_kbps` (MPEG allows each frame its own
+    /// bitrate) with LAME's fields for these settings (quality 3, ATH type 4, joint stereo, the
+    /// preset's noise shaping and safe joint), the lowpass byte 0 (= unknown, LAME's value is
+    /// internal) and the stream fields from the plan. A unit test checks it against LAME's own
+    /// tag at 64-320 kbps.
+    fn own_tag(&self) -> Vec<u8> {
+        let p = &self.plan;
+        let mut tag = vec![0u8; p.tag_len.max(TAG_MIN_LEN) as usize];
+        let br_index = MP3_BITRATES
+            .iter()
+            .position(|&b| b == p.tag_kbps)
+            .map_or(0, |i| i + 1) as u8;
+        let sr_index: u8 = if self.rate == 44_100 { 0 } else { 1 };
+        // MPEG-1 Layer III, no CRC; no padding; joint stereo, "original" (LAME's default).
+        tag[..4].copy_from_slice(&[0xff, 0xfb, (br_index << 4) | (sr_index << 2), 0x44]);
+        tag[INFO_AT..INFO_AT + 4].copy_from_slice(b"Info");
+        // Frames, bytes, TOC and quality present.
+        tag[INFO_AT + 4..INFO_AT + 8].copy_from_slice(&0x0fu32.to_be_bytes());
+        // Quality: 100 - 10·VBR_q (4, LAME's default) - quality (3).
+        tag[INFO_AT + 116..INFO_AT + 120].copy_from_slice(&57u32.to_be_bytes());
+        let l = LAME_AT;
+        tag[l..l + 9].copy_from_slice(b"LAME3.100");
+        tag[l + 9] = 0x01; // revision 0, CBR
+                           // LAME's CBR presets (presets.c, abr_switch_map) turn on safe joint stereo from
+                           // 160 kbps and scalefactor scaling (noise shaping 2) up to 160 kbps.
+        let safe_joint = u8::from(self.kbps >= 160);
+        let noise_shaping: u8 = if self.kbps <= 160 { 2 } else { 1 };
+        tag[l + 19] = 0x04 | (1 << 4) | (safe_joint << 5); // ATH type 4, NsPsytune
+        tag[l + 20] = self.kbps.min(255) as u8;
+        tag[l + 21] = (ENCODER_DELAY >> 4) as u8;
+        tag[l + 22] = ((ENCODER_DELAY & 0x0f) << 4) as u8;
+        // Noise shaping, joint stereo (3), source rate (44.1 kHz: 1, 48 kHz: 2).
+        tag[l + 24] = noise_shaping | (3 << 2) | ((sr_index + 1) << 6);
+        // Preset: LAME applies its ABR preset of the CBR bitrate.
+        tag[l + 26..l + 28].copy_from_slice(&(self.kbps as u16).to_be_bytes());
+        self.fill_stream_fields(&mut tag);
+        tag
+    }
+
+    /// Frame count, byte count, TOC, padding, music length from the plan; music CRC 0 (see
+    /// the module docs); the tag CRC over the result.
+    fn fill_stream_fields(&self, tag: &mut [u8]) {
+        let p = &self.plan;
         tag[INFO_AT + 8..INFO_AT + 12].copy_from_slice(&be32(p.frames));
         tag[INFO_AT + 12..INFO_AT + 16].copy_from_slice(&be32(p.bytes));
         tag[INFO_AT + 16..INFO_AT + 116].copy_from_slice(&p.toc);
         tag[LAME_AT + 22] = (tag[LAME_AT + 22] & 0xf0) | ((p.padding >> 8) as u8 & 0x0f);
         tag[LAME_AT + 23] = p.padding as u8;
         tag[LAME_AT + 28..LAME_AT + 32].copy_from_slice(&be32(p.bytes));
-        // Music CRC: unknowable before the audio exists (see the module docs).
         tag[LAME_AT + 32..LAME_AT + 34].copy_from_slice(&[0, 0]);
         let crc = CRC16_ARC.checksum(&tag[..TAG_CRC_AT]);
         tag[TAG_CRC_AT..TAG_CRC_AT + 2].copy_from_slice(&crc.to_be_bytes());
-        Ok(tag)
     }
+}
+
+/// Where two tags differ, ignoring the music CRC and the tag CRC, and the mode-extension bits
+/// of the frame header (LAME copies them from the last frame it encoded; they mean nothing in
+/// a frame without audio). `lowpass` also ignores the lowpass byte.
+fn tag_difference(a: &[u8], b: &[u8], lowpass: bool) -> Option<usize> {
+    if a.len() != b.len() {
+        return Some(a.len().min(b.len()));
+    }
+    (0..a.len().min(TAG_CRC_AT - 2)).find(|&i| {
+        let mask = match i {
+            3 => 0xcf,
+            i if lowpass && i == LAME_AT + 10 => 0,
+            _ => 0xff,
+        };
+        a[i] & mask != b[i] & mask
+    })
 }
 
 impl FrameEncoder for Mp3Encoder {
@@ -350,9 +480,11 @@ impl FrameEncoder for Mp3Encoder {
         }
         // Bounded LAME calls: its output buffer is sized from the input length.
         for part in frames.chunks(8192) {
+            self.pcm.clear();
+            sanitize_into(part, &mut self.pcm);
             self.buf.reserve(max_required_buffer_size(part.len()));
             self.lame
-                .encode_to_vec(InterleavedPcm(part.as_flattened()), &mut self.buf)
+                .encode_to_vec(InterleavedPcm(&self.pcm), &mut self.buf)
                 .map_err(|e| TranscodeError::Mp3(e.to_string()))?;
             self.route(out)?;
         }
@@ -380,12 +512,13 @@ impl FrameEncoder for Mp3Encoder {
             .sent_tag
             .as_ref()
             .ok_or_else(|| TranscodeError::Mp3("LAME produced no frame".into()))?;
-        let lame = self.lame_tag()?;
-        let differs = (0..TAG_CRC_AT - 2).find(|&i| lame.get(i) != sent.get(i));
-        if let Some(i) = differs {
-            return Err(TranscodeError::Mp3Tag(format!(
-                "first difference at byte {i}"
-            )));
+        if self.plan.lame_has_tag(self.kbps) {
+            let lame = self.lame_tag()?;
+            if let Some(i) = tag_difference(sent, &lame, false) {
+                return Err(TranscodeError::Mp3Tag(format!(
+                    "first difference at byte {i}"
+                )));
+            }
         }
         if self.bytes_out != self.plan.bytes {
             return Err(TranscodeError::Mp3Tag(format!(
@@ -409,6 +542,46 @@ mod tests {
         assert_eq!(mp3_bitrate_at_most(128), Some(128));
         assert_eq!(mp3_bitrate_at_most(319), Some(256));
         assert_eq!(mp3_bitrate_at_most(10_000), Some(320));
+    }
+
+    #[test]
+    fn own_tag_is_lames_but_the_lowpass() {
+        for rate in [44_100, 48_000] {
+            for kbps in [64, 80, 96, 112, 128, 160, 192, 224, 256, 320] {
+                let n = 30_000;
+                let frames: Vec<Frame> = (0..n)
+                    .map(|i| {
+                        let x = (i as f32 * 0.03).sin() * 0.3;
+                        [x, x * 0.5]
+                    })
+                    .collect();
+                let mut e = Mp3Encoder::new(rate, kbps, n as u64).unwrap();
+                let mut out = Vec::new();
+                e.push(&frames, &mut out).unwrap();
+                e.finish(&mut out).unwrap();
+                let lame = e.lame_tag().unwrap();
+                let own = e.own_tag();
+                assert_eq!(tag_difference(&own, &lame, true), None, "{rate} {kbps}");
+                assert_ne!(lame[LAME_AT + 10], 0, "LAME writes a lowpass");
+            }
+        }
+    }
+
+    #[test]
+    fn low_bitrates_get_a_64_kbps_info_frame() {
+        for (rate, kbps, tag) in [
+            (44_100, 32, 64),
+            (44_100, 56, 64),
+            (48_000, 56, 64),
+            (48_000, 64, 64),
+            (44_100, 128, 128),
+        ] {
+            assert_eq!(
+                Plan::new(rate, kbps, 1000).unwrap().tag_kbps,
+                tag,
+                "{rate} {kbps}"
+            );
+        }
     }
 
     #[test]

@@ -28,7 +28,7 @@ use ogg::writing::{PacketWriteEndInfo, PacketWriter};
 use opusic_c::{Application, Bitrate, Channels, SampleRate, Signal};
 
 use crate::resample::{output_len, StreamResampler};
-use crate::{Frame, FrameEncoder, TranscodeError};
+use crate::{sanitize_into, Frame, FrameEncoder, TranscodeError};
 
 /// Samples per Opus packet (20 ms at 48 kHz).
 pub const OPUS_FRAME: usize = 960;
@@ -70,6 +70,7 @@ pub struct OpusEncoder {
     pre_skip: u64,
     /// Interleaved 48 kHz samples waiting for a whole packet.
     pcm: Vec<f32>,
+    clean: Vec<f32>,
     resampled: Vec<Frame>,
     packet: Vec<u8>,
     /// The newest packet, written once the next exists (the last one needs the EOS flag).
@@ -124,6 +125,7 @@ impl OpusEncoder {
             resampler,
             pre_skip,
             pcm: Vec::with_capacity(OPUS_FRAME * 4),
+            clean: Vec::new(),
             resampled: Vec::new(),
             packet: vec![0; MAX_PACKET],
             held: None,
@@ -232,11 +234,14 @@ impl FrameEncoder for OpusEncoder {
         self.frames_in += frames.len() as u64;
         match &mut self.resampler {
             Some(r) => {
+                // Sanitised before the resampler, so a NaN cannot spread through its filter.
+                self.clean.clear();
+                sanitize_into(frames, &mut self.clean);
                 self.resampled.clear();
-                r.push(frames, &mut self.resampled)?;
+                r.push(self.clean.as_chunks::<2>().0, &mut self.resampled)?;
                 self.pcm.extend_from_slice(self.resampled.as_flattened());
             }
-            None => self.pcm.extend_from_slice(frames.as_flattened()),
+            None => sanitize_into(frames, &mut self.pcm),
         }
         self.encode_ready()?;
         self.take_output(out);
