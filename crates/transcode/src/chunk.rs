@@ -9,6 +9,7 @@
 //! Not for: files on disk (that is `auralis_source::Source`), formats other than FLAC.
 
 use std::io::Cursor;
+use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use symphonia::core::codecs::audio::AudioDecoderOptions;
@@ -17,7 +18,7 @@ use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
-use crate::flac_frames::{parse_chunk, Chunk};
+use crate::flac_frames::{parse_chunk, rewrite_frame, stream_header, Chunk, MIN_BLOCK};
 use crate::{Frame, TranscodeError};
 
 /// Sample rate, bit depth and length of a chunk file, read from its STREAMINFO.
@@ -75,21 +76,43 @@ pub(crate) fn to_f32(ints: &[[i32; 2]], bits: u32) -> Vec<Frame> {
 
 /// Decode an already-parsed chunk to integer stereo samples (exactly `sum(blocks)` of them).
 pub(crate) fn decode_i32(c: &Chunk<'_>) -> Result<Vec<[i32; 2]>, String> {
+    decode_frames(c, 0..c.frames.len())
+}
+
+/// Decode frames `range` of a parsed chunk. For part of a chunk, those frames alone are put
+/// under a STREAMINFO of their own (headers rewritten to sample numbers from 0, see
+/// `flac_frames`) and decoded, so cutting one frame out of a chunk does not decode the rest.
+pub(crate) fn decode_frames(c: &Chunk<'_>, range: Range<usize>) -> Result<Vec<[i32; 2]>, String> {
     if c.info.channels != 2 {
         return Err(format!("{} channels (stereo expected)", c.info.channels));
     }
-    let expected: u64 = c.frames.iter().map(|f| u64::from(f.block)).sum();
-    let bytes = c.bytes.to_vec();
+    let frames = c
+        .frames
+        .get(range.clone())
+        .ok_or("frame range out of bounds")?;
+    let expected: u64 = frames.iter().map(|f| u64::from(f.block)).sum();
+    let bytes = if range == (0..c.frames.len()) {
+        c.bytes.to_vec()
+    } else {
+        let max_block = c.info.max_block.max(MIN_BLOCK as u32 + 1);
+        let mut b = stream_header(c.info.rate, c.info.bits, max_block, expected)?.to_vec();
+        let mut at = 0;
+        for f in frames {
+            rewrite_frame(c.bytes, f, at, &mut b)?;
+            at += u64::from(f.block);
+        }
+        b
+    };
     let bits = c.info.bits;
-    let frames = catch_unwind(AssertUnwindSafe(|| decode_symphonia(bytes, bits)))
+    let samples = catch_unwind(AssertUnwindSafe(|| decode_symphonia(bytes, bits)))
         .map_err(|_| "the FLAC decoder panicked".to_string())??;
-    if frames.len() as u64 != expected {
+    if samples.len() as u64 != expected {
         return Err(format!(
             "decoded {} samples, the frames hold {expected}",
-            frames.len()
+            samples.len()
         ));
     }
-    Ok(frames)
+    Ok(samples)
 }
 
 fn decode_symphonia(bytes: Vec<u8>, bits: u32) -> Result<Vec<[i32; 2]>, String> {

@@ -8,9 +8,10 @@
 //!
 //! Start offset (OpenSubsonic `timeOffset`): the first chunk pushed may be cut at `first_skip`
 //! samples. Frames wholly before the cut are dropped, the one frame that straddles it is
-//! decoded, trimmed and re-encoded with `auralis_encode` (same depth, no dither: the samples
-//! are exact), and every later frame is passed through. Only one frame (≤ 4096 samples) is ever
-//! re-encoded per stream.
+//! decoded (that frame alone), trimmed and re-encoded with `auralis_encode` (same depth, no
+//! dither: the samples are exact), and every later frame is passed through. Only one frame
+//! (≤ 4096 samples) is ever re-encoded per stream, so an offset costs well under a millisecond
+//! more than a start from 0 (measured in BENCHMARKS.md).
 //!
 //! Frames shorter than 16 samples are legal only at the very end of a FLAC stream. A chunk's
 //! short last frame (Auralis' 10 s chunks end on 2728 samples at 44.1 kHz, 768 at 48 kHz) is
@@ -22,7 +23,7 @@
 
 use auralis_encode::{encode_flac_i32, BitDepth, BLOCK_SIZE};
 
-use crate::chunk::decode_i32;
+use crate::chunk::decode_frames;
 use crate::flac_frames::{self, parse_chunk, rewrite_frame, MIN_BLOCK, STREAM_HEADER_LEN};
 use crate::TranscodeError;
 
@@ -177,27 +178,29 @@ impl FlacConcat {
             && (chunk.frames[n - 1].block as usize) < MIN_BLOCK;
         let q = if tail_held { n - 1 } else { n };
 
-        let needs_decode = !self.pending.is_empty() || cut || tail_held;
-        let decoded = if needs_decode {
-            Some(decode_i32(&chunk).map_err(invalid)?)
-        } else {
-            None
-        };
-        let frame_samples = |k: usize, from: u64| -> &[[i32; 2]] {
-            let end = (starts[k] + u64::from(chunk.frames[k].block)) as usize;
-            decoded
-                .as_deref()
-                .map_or(&[][..], |d| &d[from as usize..end])
-        };
-
-        let mut head = std::mem::take(&mut self.pending);
+        let block = |k: usize| u64::from(chunk.frames[k].block);
+        // The re-encoded head: held-back samples, the rest of the cut frame, then whole frames
+        // while it is shorter than a legal frame. Sizes alone decide which frames; only those
+        // are decoded.
+        let first = i;
+        let mut head_len = self.pending.len() as u64;
         if cut {
-            head.extend_from_slice(frame_samples(i, skip));
+            head_len += starts[i] + block(i) - skip;
             i += 1;
         }
-        while !head.is_empty() && head.len() < MIN_BLOCK && i < q {
-            head.extend_from_slice(frame_samples(i, starts[i]));
+        while head_len > 0 && head_len < MIN_BLOCK as u64 && i < q {
+            head_len += block(i);
             i += 1;
+        }
+        let mut head = std::mem::take(&mut self.pending);
+        if i > first {
+            let samples = decode_frames(&chunk, first..i).map_err(invalid)?;
+            let from = if cut {
+                (skip - starts[first]) as usize
+            } else {
+                0
+            };
+            head.extend_from_slice(samples.get(from..).unwrap_or_default());
         }
         if !head.is_empty() {
             if head.len() < MIN_BLOCK && !is_last {
@@ -213,8 +216,8 @@ impl FlacConcat {
             self.frames_passed += 1;
         }
         if q < n {
-            self.pending
-                .extend_from_slice(frame_samples(n - 1, starts[n - 1]));
+            let tail = decode_frames(&chunk, n - 1..n).map_err(invalid)?;
+            self.pending.extend_from_slice(&tail);
         }
         Ok(())
     }
