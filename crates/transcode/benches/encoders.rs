@@ -5,7 +5,8 @@
 //!   from a start offset (one frame re-encoded), against what it replaces: decoding every chunk
 //!   and encoding it again with `auralis_encode`;
 //! - decoding a chunk (what the lossy formats pay per chunk before encoding);
-//! - Opus (128 kbps, 44.1 kHz input: resampling included) and MP3 (128, 192, 320 kbps).
+//! - Opus (128 kbps, 44.1 kHz input: resampling included; and the same frames taken as 48 kHz
+//!   input, to show what resampling costs) and MP3 (128, 192, 320 kbps).
 //!
 //! Throughput is in elements = sample frames per second: divide by 44,100 for × real time.
 //! `cargo bench -p auralis-transcode --bench encoders`
@@ -107,6 +108,17 @@ fn bench(c: &mut Criterion) {
     g.bench_function("opus 128 kbps (44.1 kHz in: resampled)", |b| {
         b.iter(|| {
             let mut e = OpusEncoder::new(rate, 128).expect("new");
+            let mut out = Vec::with_capacity(1 << 20);
+            for c in frames.chunks(step) {
+                e.push(c, &mut out).expect("push");
+            }
+            e.finish(&mut out).expect("finish");
+            black_box(out.len())
+        })
+    });
+    g.bench_function("opus 128 kbps (the same frames as 48 kHz input: no resampling)", |b| {
+        b.iter(|| {
+            let mut e = OpusEncoder::new(48_000, 128).expect("new");
             let mut out = Vec::with_capacity(1 << 20);
             for c in frames.chunks(step) {
                 e.push(c, &mut out).expect("push");
