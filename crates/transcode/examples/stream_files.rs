@@ -2,9 +2,10 @@
 //! file cut into 10 s FLAC chunk files, then concatenated or encoded), for manual checks with
 //! other decoders (ffmpeg, flac, opusdec).
 //!
-//! `cargo run -p auralis-transcode --example stream_files -- IN OUT_DIR [START_SAMPLE]`
-//! writes OUT_DIR/stream.flac, stream.opus (128 kbps), stream.mp3 (192 kbps) and
-//! OUT_DIR/chunks.raw (the chunks' samples from START_SAMPLE, s16le or s32le by depth).
+//! `cargo run -p auralis-transcode --example stream_files -- IN OUT_DIR [START_SAMPLE
+//! [OPUS_KBPS [MP3_KBPS]]]` writes OUT_DIR/stream.flac, stream.opus (default 128 kbps),
+//! stream.mp3 (default 192 kbps) and OUT_DIR/chunks.raw (the chunks' samples from START_SAMPLE,
+//! s16le or s32le by depth).
 
 use std::path::PathBuf;
 
@@ -19,6 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => return Err("usage: stream_files IN OUT_DIR [START_SAMPLE]".into()),
     };
     let start: u64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(0);
+    let opus_kbps: u32 = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(128);
+    let mp3_kbps: u32 = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(192);
     std::fs::create_dir_all(&dir)?;
     let mut src = Source::open(&input)?;
     let info = src.info().clone();
@@ -55,8 +58,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for (format, name) in [
         (StreamFormat::Flac, "stream.flac"),
-        (StreamFormat::Opus { kbps: 128 }, "stream.opus"),
-        (StreamFormat::Mp3 { kbps: 192 }, "stream.mp3"),
+        (StreamFormat::Opus { kbps: opus_kbps }, "stream.opus"),
+        (StreamFormat::Mp3 { kbps: mp3_kbps }, "stream.mp3"),
     ] {
         let mut t = ChunkTranscoder::new(format, info.rate, depth, total, skip)?;
         let mut out = Vec::new();
@@ -72,10 +75,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             t.output_rate()
         );
     }
-    println!(
-        "chunks.raw: {total} samples, {} bits, {} Hz",
-        depth.bits(),
-        info.rate
-    );
+    println!("chunks.raw: {total} samples, {} bits, {} Hz", depth.bits(), info.rate);
     Ok(())
 }
