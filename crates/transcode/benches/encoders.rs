@@ -116,17 +116,20 @@ fn bench(c: &mut Criterion) {
             black_box(out.len())
         })
     });
-    g.bench_function("opus 128 kbps (the same frames as 48 kHz input: no resampling)", |b| {
-        b.iter(|| {
-            let mut e = OpusEncoder::new(48_000, 128).expect("new");
-            let mut out = Vec::with_capacity(1 << 20);
-            for c in frames.chunks(step) {
-                e.push(c, &mut out).expect("push");
-            }
-            e.finish(&mut out).expect("finish");
-            black_box(out.len())
-        })
-    });
+    g.bench_function(
+        "opus 128 kbps (the same frames as 48 kHz input: no resampling)",
+        |b| {
+            b.iter(|| {
+                let mut e = OpusEncoder::new(48_000, 128).expect("new");
+                let mut out = Vec::with_capacity(1 << 20);
+                for c in frames.chunks(step) {
+                    e.push(c, &mut out).expect("push");
+                }
+                e.finish(&mut out).expect("finish");
+                black_box(out.len())
+            })
+        },
+    );
     for kbps in [128, 192, 320] {
         g.bench_function(format!("mp3 {kbps} kbps"), |b| {
             b.iter(|| {

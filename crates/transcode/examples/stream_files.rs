@@ -75,6 +75,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             t.output_rate()
         );
     }
-    println!("chunks.raw: {total} samples, {} bits, {} Hz", depth.bits(), info.rate);
+    println!(
+        "chunks.raw: {total} samples, {} bits, {} Hz",
+        depth.bits(),
+        info.rate
+    );
     Ok(())
 }
