@@ -11,7 +11,8 @@
 //!   the fixed headers (≈ 150 bytes) are a visible part of the average; the promise is for
 //!   tracks.
 //! - **Rate.** Opus runs at 48 kHz; 44.1 kHz input is resampled with `rubato`, its delay
-//!   compensated (see `resample`), so the pre-skip is just the encoder's lookahead.
+//!   compensated (see `resample`; what remains is a constant half-sample lead, 10 µs), so the
+//!   pre-skip is just the encoder's lookahead, read from libopus (312 samples with 1.6.1).
 //! - **Length.** A track of `N` input frames decodes to exactly [`opus_output_len`] frames:
 //!   `N` at 48 kHz, `ceil(N · 48000 / 44100)` at 44.1 kHz (the length `auralis_source` gives a
 //!   resampled file). The encoder is fed that many real samples and then zeros until the packets

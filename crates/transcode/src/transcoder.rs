@@ -172,3 +172,18 @@ impl ChunkTranscoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_can_move_to_another_thread() {
+        // The server runs the encoding on a blocking thread and hands the bytes to the body.
+        fn assert_send<T: Send>() {}
+        assert_send::<ChunkTranscoder>();
+        assert_send::<FlacConcat>();
+        assert_send::<OpusEncoder>();
+        assert_send::<Mp3Encoder>();
+    }
+}
