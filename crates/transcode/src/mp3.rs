@@ -15,8 +15,9 @@
 //!   tag LAME itself reports after its first frame. So [`Mp3Encoder`] holds LAME's output until
 //!   its first frame exists, sends the predicted tag, then streams LAME's frames, and at the end
 //!   compares the sent tag with the one LAME computed: they must be equal except the *music
-//!   CRC* (a CRC-16 of every audio byte, unknowable in advance, sent as 0: decoders do not check
-//!   it — symphonia ignores it, ffmpeg only reads the tag CRC), the tag CRC that covers it
+//!   CRC* (a CRC-16 of every audio byte, unknowable in advance, sent as 0: players do not check
+//!   it — symphonia ignores it, ffmpeg 5.1 decodes these streams without a warning), the tag
+//!   CRC that covers it
 //!   (recomputed, so the tag validates), and the header's mode-extension bits (LAME copies them
 //!   from the last frame it encoded; they mean nothing in a frame without audio). A difference
 //!   is reported as [`TranscodeError::Mp3Tag`]. With the tag, symphonia (`auralis_source`)
@@ -25,14 +26,14 @@
 //!   LAME writes none, and a player would not trim. The Info frame is then sent at 64 kbps (MPEG
 //!   lets every frame have its own bitrate; the audio frames stay at the requested one) and
 //!   filled by us with LAME's field values for these settings (checked against LAME's own tag at
-//!   64-320 kbps) and the lowpass byte 0 ("unknown"). The stream is then one frame's worth of
-//!   bytes (at most 40 bytes) over the nominal rate: a few bits per second on a track.
+//!   64-320 kbps) and the lowpass byte 0 ("unknown"). The stream is then half a 64 kbps frame
+//!   (at most 104 bytes) over the nominal rate: a few bits per second on a track.
 //! - **Level.** LAME's CBR presets scale the input by 0.95-0.98 below 256 kbps; that is undone
 //!   (see `lame_preset_scale`), so the MP3 keeps the master's loudness (tested within 0.5 LU at
 //!   every bitrate; 32-80 kbps measure 0.2-0.4 LU low, the top octaves lost to LAME's lowpass).
-//! - **Bitrate.** Every frame, the Info frame included, is at the CBR rate, so the stream is
-//!   exactly that many bits per second of MPEG time; the decoded audio is ~2 frames (delay +
-//!   padding, ≈ 50 ms) shorter than the MPEG time.
+//! - **Bitrate.** Every frame (the Info frame too, from 64 kbps) is at the CBR rate, so the
+//!   stream is exactly that many bits per second of MPEG time; the decoded audio is ~2 frames
+//!   (delay + padding, ≈ 50 ms) shorter than the MPEG time.
 //! - **Length up front.** [`Mp3Encoder::stream_len`] is the exact byte length (Content-Length).
 //!
 //! Not for: VBR (its frame sizes, hence the tag's byte count and TOC, are not known ahead),
@@ -416,9 +417,10 @@ impl Mp3Encoder {
         tag[INFO_AT + 116..INFO_AT + 120].copy_from_slice(&57u32.to_be_bytes());
         let l = LAME_AT;
         tag[l..l + 9].copy_from_slice(b"LAME3.100");
-        tag[l + 9] = 0x01; // revision 0, CBR
-                           // LAME's CBR presets (presets.c, abr_switch_map) turn on safe joint stereo from
-                           // 160 kbps and scalefactor scaling (noise shaping 2) up to 160 kbps.
+        // Revision 0, CBR.
+        tag[l + 9] = 0x01;
+        // LAME's CBR presets (presets.c, abr_switch_map) turn on safe joint stereo from
+        // 160 kbps and scalefactor scaling (noise shaping 2) up to 160 kbps.
         let safe_joint = u8::from(self.kbps >= 160);
         let noise_shaping: u8 = if self.kbps <= 160 { 2 } else { 1 };
         tag[l + 19] = 0x04 | (1 << 4) | (safe_joint << 5); // ATH type 4, NsPsytune

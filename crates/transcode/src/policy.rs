@@ -1,16 +1,16 @@
 //! What to send for a Subsonic `stream` request: its `format` and `maxBitRate` (kbps, 0 = no
 //! limit) → [`StreamFormat`].
 //!
-//! | `format`              | `maxBitRate` | sent                                                |
-//! |-----------------------|--------------|-----------------------------------------------------|
-//! | `raw`                 | any          | the original file, as it is (the limit is ignored)  |
-//! | none / unknown        | 0            | FLAC (mastered, lossless)                           |
-//! | none / unknown        | > 0          | the user's lossy codec (Opus unless set to MP3) at the limit |
-//! | `flac`                | any          | FLAC (a lossless stream cannot meet a bitrate)      |
-//! | `opus`                | 0            | Opus at the default rate (128 kbps)                 |
-//! | `opus`                | > 0          | Opus at the limit (at most 510 kbps)                |
-//! | `mp3`                 | 0            | MP3 at the default rate (320 kbps)                  |
-//! | `mp3`                 | > 0          | MP3 at the highest standard bitrate ≤ the limit     |
+//! | `format`       | `maxBitRate` | sent                                                     |
+//! |----------------|--------------|----------------------------------------------------------|
+//! | `raw`          | any          | the original file, as it is (the limit is ignored)       |
+//! | none / unknown | 0            | FLAC (mastered, lossless)                                |
+//! | none / unknown | > 0          | the user's lossy codec (Opus unless set to MP3), limit   |
+//! | `flac`         | any          | FLAC (a lossless stream cannot meet a bitrate)           |
+//! | `opus`         | 0            | Opus at the default rate (128 kbps)                      |
+//! | `opus`         | > 0          | Opus at the limit (at most 510 kbps)                     |
+//! | `mp3`          | 0            | MP3 at the default rate (320 kbps)                       |
+//! | `mp3`          | > 0          | MP3 at the highest standard bitrate ≤ the limit          |
 //!
 //! Format names are matched without regard to case. A limit under what a codec can do (MP3
 //! under 32 kbps, Opus under 6 kbps) gets the codec's lowest rate: the one case where the
