@@ -106,6 +106,21 @@ pub enum LibraryError {
          (was the key file replaced?); setting the password again re-creates it"
     )]
     SecretDecrypt { user_id: i64 },
+
+    // -- each user's music (see the `people` module) ----------------------------------------
+    #[error("no playlist with id {0}")]
+    PlaylistNotFound(i64),
+    /// The playlist exists and the user may see it (it is public), but it is another user's.
+    #[error("playlist {0} belongs to another user: it can be played, not changed")]
+    NotYourPlaylist(i64),
+    #[error("invalid playlist name: {0}")]
+    InvalidPlaylistName(&'static str),
+    #[error("no album with id {0}")]
+    AlbumNotFound(i64),
+    #[error("no artist with id {0}")]
+    ArtistNotFound(i64),
+    #[error("a rating is a whole number from 1 to 5 (0 removes it), not {0}")]
+    InvalidRating(i64),
 }
 
 fn not_a_database_message(path: &Path, source: &rusqlite::Error) -> String {

@@ -17,7 +17,9 @@ pub mod accounts;
 mod artwork;
 pub mod bench;
 mod error;
+pub mod lyrics;
 mod model;
+pub mod people;
 mod scan;
 pub mod schema;
 mod tags;
@@ -114,6 +116,16 @@ fn track_from_row(row: &Row) -> rusqlite::Result<Track> {
             mtime_ns: row.get(24)?,
             content_hash: row.get::<_, i64>(25)? as u64,
         },
+    })
+}
+
+/// An artist from `id, name, track_count, album_count`.
+fn artist_from_row(r: &Row) -> rusqlite::Result<Artist> {
+    Ok(Artist {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        track_count: r.get(2)?,
+        album_count: r.get(3)?,
     })
 }
 
@@ -352,14 +364,7 @@ impl Library {
                  ORDER BY name COLLATE NOCASE, id",
             )?;
             let artists = stmt
-                .query_map([], |r| {
-                    Ok(Artist {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        track_count: r.get(2)?,
-                        album_count: r.get(3)?,
-                    })
-                })?
+                .query_map([], artist_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(artists)
         })
