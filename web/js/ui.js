@@ -371,8 +371,8 @@ function keysSection(keys) {
     await reload().catch(() => {});
     heading()?.focus();
   }
-  const form = h('form', { class: 'inline-form', 'aria-label': 'Create an API key' },
-    field('Key name', { id: 'key-name', required: true, maxlength: '64', autocomplete: 'off' }, 'What uses it, e.g. “phone” or “backup script”.'),
+  const form = h('form', { class: 'inline-form', 'aria-labelledby': 'newkey-title' },
+    field('Key name', { id: 'key-name', required: true, maxlength: '64', autocomplete: 'off', placeholder: 'e.g. phone, backup script' }),
     h('button', { class: 'btn', type: 'submit' }, 'Create key'),
     alertLine());
   onSubmit(form, async () => {
@@ -409,7 +409,7 @@ function keysSection(keys) {
   showKeys(keys);
   return section('keys', 'API keys',
     h('p', { class: 'muted' }, 'A key lets a script or an app use Auralis as you: it sends the header “Authorization: Bearer <key>”.'),
-    list, alert, status, news, form);
+    list, alert, status, news, h('h3', { id: 'newkey-title' }, 'Create a key'), form);
 }
 
 function usersSection(users) {
