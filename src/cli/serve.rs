@@ -36,6 +36,15 @@ pub struct ServeArgs {
     /// Listeners tracked at once; a new one replaces the least recently active
     #[arg(long, default_value_t = auralis_server::config::DEFAULT_MAX_LISTENERS)]
     pub max_listeners: usize,
+    /// A host name the server is reached by (repeatable), e.g. the name a reverse proxy
+    /// forwards or the machine's name on the home network. localhost, loopback and the bound
+    /// address are always allowed; requests for any other Host get 421
+    #[arg(long = "public-host", value_name = "NAME")]
+    pub public_hosts: Vec<String>,
+    /// The address of a reverse proxy whose X-Forwarded-Proto/X-Forwarded-For are believed
+    /// (repeatable): sign-in cookies get `Secure` behind TLS, throttling sees the real client
+    #[arg(long = "trusted-proxy", value_name = "ADDR")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -76,6 +85,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.scan_on_start = !args.no_scan;
     config.listener_idle = std::time::Duration::from_secs(args.listener_idle_seconds.max(1));
     config.max_listeners = args.max_listeners.max(1);
+    config.public_hosts = args.public_hosts;
+    config.trusted_proxies = args.trusted_proxies;
 
     // Two async workers are plenty for a personal server and keep memory small; audio work runs
     // on the cache's own threads, SQLite on a few blocking threads.

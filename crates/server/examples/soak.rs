@@ -201,6 +201,11 @@ impl Shared {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("?")
                     .to_string();
+                if std::env::var_os("SOAK_TRACE").is_some() {
+                    eprintln!(
+                        "{listener} {kind:?} track {track} chunk {k} {variant} {preset}: {tier}"
+                    );
+                }
                 match r.bytes().await {
                     Ok(_) => self.log.lock().unwrap().samples.push(Sample {
                         kind,

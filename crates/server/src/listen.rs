@@ -12,7 +12,6 @@
 //!
 //! Not for: what to answer (the router) or which requests to refuse (the guards).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -52,12 +51,12 @@ pub async fn serve(
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-        let service = router
-            .clone()
-            .map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+        let service = router.clone().map_request(
+            move |mut req: axum::extract::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req.map(axum::body::Body::new)
-            });
+            },
+        );
         let hyper_service = TowerToHyperService::new(service);
         let mut stop = stop_rx.clone();
         let done = done_rx.clone();

@@ -24,8 +24,13 @@ struct Fetch {
 
 /// One player: reports its position every second, fetches chunk k+1 (both variants) when
 /// chunk k starts, like the web player's look-ahead. Returns every fetch with its tier.
-async fn play(ts_base: String, listener: usize, track: i64, next: i64) -> Vec<Fetch> {
-    let client = reqwest::Client::new();
+async fn play(
+    ts_base: String,
+    client: reqwest::Client,
+    listener: usize,
+    track: i64,
+    next: i64,
+) -> Vec<Fetch> {
     let id = format!("player-{listener}");
     let chunk_s = CHUNK_SECONDS;
     let mut fetches = Vec::new();
@@ -129,7 +134,7 @@ async fn four_listeners_are_served_from_the_cache_and_a_fifth_seek_evicts_nobody
         .map(|(i, &t)| {
             // Each player's next track is the following one, as in a queue.
             let next = tracks[(i + 1) % tracks.len()];
-            tokio::spawn(play(ts.base.clone(), i, t, next))
+            tokio::spawn(play(ts.base.clone(), ts.client.clone(), i, t, next))
         })
         .collect();
     let mut fetches = Vec::new();

@@ -40,12 +40,16 @@ async fn fifty_concurrent_clients() {
     let mut handles = Vec::new();
     for c in 0..CLIENTS {
         let base = base.clone();
+        let cookie = ts.cookie.clone();
         let tracks = tracks.clone();
         let counts = counts.clone();
         handles.push(tokio::spawn(async move {
             // One connection per client, reused (keep-alive), like a browser tab.
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
             let client = reqwest::Client::builder()
                 .pool_max_idle_per_host(1)
+                .default_headers(headers)
                 .build()
                 .unwrap();
             let mut bytes = 0usize;

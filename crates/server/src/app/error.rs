@@ -19,6 +19,21 @@ pub enum Error {
     /// Too much work is waiting: try again in `retry_after` seconds (503).
     #[error("{message}")]
     Busy { message: String, retry_after: u64 },
+    /// No credentials, or wrong ones (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but not allowed (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request conflicts with the state: setup done, a name in use, the last admin (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many failed attempts: try again in `retry_after` seconds (429).
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
+    /// A body in a format this route does not take (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Anything else: the database, the disk, a worker that went away (500). The message is
     /// for the log, never for the client: it may name this machine's paths.
     #[error("{0}")]
@@ -34,6 +49,12 @@ impl Error {
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Error::Internal(message.into())
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Error::Unauthorized(message.into())
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Forbidden(message.into())
     }
 }
 
@@ -58,6 +79,11 @@ impl From<auralis_library::LibraryError> for Error {
                 Error::NotFound("the track's file is outside the music folder".into())
             }
             L::NoMusicDir => Error::NotFound("no music folder has been scanned yet".into()),
+            L::UserNotFound(id) => Error::NotFound(format!("no user with id {id}")),
+            L::InvalidUserName(_) | L::InvalidPassword(_) | L::InvalidKeyName(_) => {
+                Error::BadRequest(e.to_string())
+            }
+            L::UserNameTaken(_) | L::AlreadySetUp | L::LastAdmin => Error::Conflict(e.to_string()),
             other => Error::Internal(other.to_string()),
         }
     }

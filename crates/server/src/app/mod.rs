@@ -3,12 +3,14 @@
 //! [`App`] opens the library, the engine and the cache in the data folder and holds one handle
 //! per service: [`LibraryService`] (browse, artwork, scan), [`PlaybackService`] (listeners,
 //! positions, chunks), [`EnhancementService`] (on/off, preset, intensity), [`CacheService`]
-//! (stats, status, clear) and the [`EventBus`]. A handler extracts only the service it needs
+//! (stats, status, clear), [`AuthService`] (setup, sign-in, keys, users) and the [`EventBus`].
+//! A handler extracts only the service it needs
 //! (axum's `FromRef`), so its signature says what it touches. Blocking work (SQLite, opening
 //! files) runs on blocking threads, never on the async workers.
 //!
 //! Not for: HTTP concerns (status codes, headers, wire types): see `crate::http`.
 
+pub mod auth;
 pub mod cache;
 pub mod enhancement;
 mod error;
@@ -30,21 +32,25 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use auralis_engine::TrackInfo;
+pub use auth::{AuthService, Caller, Via};
 pub use cache::CacheService;
 pub use enhancement::{EnhancementService, EnhancementState};
 pub use error::{Error, Result};
-pub use events::{Event, EventBus};
+pub use events::{Event, EventBus, StreamLimits, StreamPermit};
 pub use library::LibraryService;
 pub use playback::{Chunk, ListenerRef, PlaybackService};
 pub use scanner::ScanStatus;
 
 use crate::config::ServerConfig;
-use enhancement::Enhancement;
+use crate::lockfile::DataLock;
+use crate::net::NetPolicy;
 use scanner::Scanner;
 use store::LibraryStore;
 
 /// How often idle listeners are looked for.
 const EXPIRE_EVERY: Duration = Duration::from_secs(5);
+/// How often sessions idle past their limit are deleted.
+const SESSIONS_EVERY: Duration = Duration::from_secs(3600);
 
 /// A cheap handle to every service.
 #[derive(Clone)]
@@ -53,7 +59,12 @@ pub struct App {
     pub playback: PlaybackService,
     pub enhancement: EnhancementService,
     pub cache: CacheService,
+    pub auth: AuthService,
     pub events: EventBus,
+    /// Caps on open event streams.
+    pub streams: Arc<StreamLimits>,
+    /// The host names and proxies the server trusts.
+    pub net: Arc<NetPolicy>,
     lifecycle: Arc<Lifecycle>,
 }
 
@@ -61,9 +72,12 @@ pub struct App {
 struct Lifecycle {
     config: ServerConfig,
     cache: Arc<Cache>,
+    library: Arc<Library>,
     scanner: Arc<Scanner>,
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Held while the server runs: one server per data folder.
+    _lock: DataLock,
 }
 
 impl FromRef<App> for LibraryService {
@@ -90,6 +104,18 @@ impl FromRef<App> for CacheService {
     }
 }
 
+impl FromRef<App> for AuthService {
+    fn from_ref(app: &App) -> Self {
+        app.auth.clone()
+    }
+}
+
+impl FromRef<App> for Arc<NetPolicy> {
+    fn from_ref(app: &App) -> Self {
+        app.net.clone()
+    }
+}
+
 impl FromRef<App> for EventBus {
     fn from_ref(app: &App) -> Self {
         app.events.clone()
@@ -98,17 +124,28 @@ impl FromRef<App> for EventBus {
 
 impl App {
     /// Opens the library and the cache in the data folder and starts the background tasks
-    /// (event forwarding, enhancement persistence, listener expiry). Does not scan.
+    /// (event forwarding, enhancement persistence, listener and session expiry). Does not scan.
+    /// `config.addr` is the address the server is bound to (the Host check allows it).
     pub async fn open(config: ServerConfig) -> Result<App> {
         let cfg = config.clone();
-        let (library, cache, engine) = tokio::task::spawn_blocking(move || {
+        let (lock, library, secrets, cache, engine) = tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&cfg.data_dir).map_err(|e| {
                 Error::internal(format!(
                     "cannot create data folder {}: {e}",
                     cfg.data_dir.display()
                 ))
             })?;
-            let library = Arc::new(Library::open(cfg.library_path())?);
+            // Before anything in the folder is touched: a second server stops here.
+            let lock = DataLock::acquire(&cfg.data_dir).map_err(Error::Internal)?;
+            let library = Arc::new(Library::open(cfg.library_path()).map_err(|e| {
+                // A damaged database explains itself in one line; say it as it is.
+                Error::Internal(e.to_string())
+            })?);
+            if let Some(policy) = cfg.password_policy {
+                library.set_password_policy(policy)?;
+            }
+            let secrets = auralis_library::SecretBox::open_or_create(cfg.secret_key_path())
+                .map_err(|e| Error::Internal(e.to_string()))?;
             let engine = Arc::new(Engine::new(
                 Arc::new(LibraryStore(library.clone())),
                 &cfg.music_dir,
@@ -121,15 +158,10 @@ impl App {
             cache_config.max_listeners = cfg.max_listeners;
             let cache = Cache::open(cache_config, engine.clone())
                 .map_err(|e| Error::internal(e.to_string()))?;
-            Ok::<_, Error>((library, Arc::new(cache), engine))
+            Ok::<_, Error>((lock, library, secrets, Arc::new(cache), engine))
         })
         .await??;
 
-        let lib = library.clone();
-        let stored =
-            tokio::task::spawn_blocking(move || lib.setting(enhancement::SETTINGS_KEY)).await??;
-        let (state, persist_rx) =
-            Enhancement::new(EnhancementState::from_setting(stored.as_deref()));
         let events = EventBus::new();
         let scanner = Scanner::new(
             library.clone(),
@@ -137,20 +169,29 @@ impl App {
             events.clone(),
             config.music_dir.clone(),
         );
-        let enhancement = EnhancementService::new(state, cache.clone(), events.clone());
+        let (enhancement, persist_rx) =
+            EnhancementService::new(library.clone(), cache.clone(), events.clone());
+        let auth = AuthService::new(library.clone(), secrets);
         let (stop, _) = watch::channel(false);
+        let streams = StreamLimits::new(config.event_streams_per_user, config.event_streams);
+        let net = NetPolicy::new(&config, config.addr);
         let app = App {
             library: LibraryService::new(library.clone(), engine.clone(), scanner.clone()),
             playback: PlaybackService::new(cache.clone(), engine.clone(), enhancement.clone()),
             enhancement,
             cache: CacheService::new(cache.clone(), engine),
+            auth,
             events: events.clone(),
+            streams,
+            net,
             lifecycle: Arc::new(Lifecycle {
                 config,
                 cache: cache.clone(),
+                library: library.clone(),
                 scanner,
                 stop,
                 tasks: Mutex::new(Vec::new()),
+                _lock: lock,
             }),
         };
         let forward = tokio::spawn(forward_cache_events(
@@ -158,12 +199,13 @@ impl App {
             events,
             app.stopped(),
         ));
-        let persist = tokio::spawn(persist_enhancement(persist_rx, library, app.stopped()));
+        let persist = tokio::spawn(enhancement::persist(persist_rx, library, app.stopped()));
         let expire = tokio::spawn(expire_listeners(cache, app.stopped()));
+        let sessions = tokio::spawn(expire_sessions(app.auth.clone(), app.stopped()));
         app.lifecycle
             .tasks
             .lock()
-            .extend([forward, persist, expire]);
+            .extend([forward, persist, expire, sessions]);
         Ok(app)
     }
 
@@ -174,6 +216,11 @@ impl App {
     /// The chunk cache (for tests and benchmarks that look below the services).
     pub fn chunk_cache(&self) -> &Cache {
         &self.lifecycle.cache
+    }
+
+    /// The library database (for tests and tools that look below the services).
+    pub fn library_db(&self) -> &Library {
+        &self.lifecycle.library
     }
 
     /// Resolves when the server is shutting down (ends SSE streams and background tasks).
@@ -193,6 +240,22 @@ impl App {
         let tasks: Vec<_> = self.lifecycle.tasks.lock().drain(..).collect();
         for t in tasks {
             let _ = t.await;
+        }
+    }
+}
+
+/// Deletes sessions idle past their limit, at start and then hourly.
+async fn expire_sessions(auth: AuthService, stopped: impl std::future::Future<Output = ()>) {
+    tokio::pin!(stopped);
+    let mut tick = tokio::time::interval(SESSIONS_EVERY);
+    loop {
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = tick.tick() => {
+                if let Err(e) = auth.expire_sessions().await {
+                    tracing::warn!(error = %e, "cannot delete expired sessions");
+                }
+            }
         }
     }
 }
@@ -268,35 +331,5 @@ async fn forward_cache_events(
             },
         };
         bus.publish(out);
-    }
-}
-
-/// Writes the latest enhancement state to the library whenever it changes (and once more on
-/// shutdown if a change is pending).
-async fn persist_enhancement(
-    mut rx: watch::Receiver<EnhancementState>,
-    library: Arc<Library>,
-    stopped: impl std::future::Future<Output = ()>,
-) {
-    tokio::pin!(stopped);
-    loop {
-        let stop = tokio::select! {
-            _ = &mut stopped => true,
-            r = rx.changed() => r.is_err(),
-        };
-        if stop && !rx.has_changed().unwrap_or(false) {
-            return;
-        }
-        let value = rx.borrow_and_update().to_setting();
-        let lib = library.clone();
-        let written =
-            tokio::task::spawn_blocking(move || lib.set_setting(enhancement::SETTINGS_KEY, &value))
-                .await;
-        if let Ok(Err(e)) = written {
-            tracing::warn!(error = %e, "cannot save the enhancement settings");
-        }
-        if stop {
-            return;
-        }
     }
 }

@@ -81,7 +81,7 @@ impl PlaybackService {
         preset: Option<&str>,
     ) -> Result<Chunk> {
         let listener = Self::key(&who)?;
-        let state = self.enhancement.get();
+        let state = self.enhancement.get(who.user).await?;
         let preset = match preset {
             Some(p) => parse_preset(p)?,
             None => state.preset,
@@ -143,7 +143,7 @@ impl PlaybackService {
                 return Err(Error::not_found(format!("no track with id {n}")));
             }
         }
-        let preset = self.enhancement.get().preset;
+        let preset = self.enhancement.get(who.user).await?.preset;
         self.cache
             .update_position(&listener, TrackId(track), chunk, preset, next.map(TrackId))
             .await?;

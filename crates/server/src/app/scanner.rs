@@ -6,6 +6,7 @@
 //! file version. The analysis stores a full profile only if playback has not stored a fast one
 //! meanwhile, so the audio of a cached chunk can never change under its key.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -163,8 +164,24 @@ impl Scanner {
         self.events.publish(Event::Scan(self.status()));
     }
 
+    /// The job: scan, then analyse. A panic anywhere in it (a bug in a tag parser, in the
+    /// analysis) is contained: the job ends with the error reported and the scanner goes back
+    /// to idle, so later scans and shutdown are not blocked.
     fn run(self: Arc<Self>) {
         lower_thread_priority();
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.scan_and_analyse()));
+        if let Err(panic) = outcome {
+            let what = panic_message(&panic);
+            tracing::error!(panic = %what, "the scan job panicked");
+            let mut state = self.state.lock();
+            state.last_error = Some(format!("the scan stopped on an internal error: {what}"));
+            state.last_report.get_or_insert_with(ScanReport::default);
+        }
+        self.state.lock().phase = Phase::Idle;
+        self.publish();
+    }
+
+    fn scan_and_analyse(&self) {
         let scan = {
             let done = AtomicBool::new(false);
             std::thread::scope(|s| {
@@ -212,8 +229,6 @@ impl Scanner {
             }
         }
         self.analyse();
-        self.state.lock().phase = Phase::Idle;
-        self.publish();
     }
 
     /// Full profiles for every track without one, one track at a time.
@@ -234,8 +249,15 @@ impl Scanner {
             if self.stop.load(Ordering::Relaxed) {
                 return;
             }
-            if let Err(e) = self.engine.analyse_full(auralis_cache::TrackId(id)) {
-                tracing::warn!(track = id, error = %e, "cannot analyse track");
+            let track = auralis_cache::TrackId(id);
+            match catch_unwind(AssertUnwindSafe(|| self.engine.analyse_full(track))) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(track = id, error = %e, "cannot analyse track"),
+                Err(panic) => tracing::error!(
+                    track = id,
+                    panic = %panic_message(&panic),
+                    "the analysis of a track panicked; going on with the next"
+                ),
             }
             self.analysed.fetch_add(1, Ordering::Relaxed);
             if last_publish.elapsed() >= PROGRESS_EVERY {
@@ -249,6 +271,15 @@ impl Scanner {
             "library analysed"
         );
     }
+}
+
+/// The text of a caught panic.
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// Background work yields to playback: nice 10 for this thread only (Linux applies

@@ -30,6 +30,28 @@ impl From<&lib::Track> for dto::Track {
     }
 }
 
+impl From<&lib::User> for dto::User {
+    fn from(u: &lib::User) -> Self {
+        dto::User {
+            id: u.id,
+            name: u.name.clone(),
+            admin: u.admin,
+            created_at: u.created_at,
+        }
+    }
+}
+
+impl From<&lib::ApiKey> for dto::ApiKey {
+    fn from(k: &lib::ApiKey) -> Self {
+        dto::ApiKey {
+            id: k.id,
+            name: k.name.clone(),
+            created_at: k.created_at,
+            last_used: k.last_used,
+        }
+    }
+}
+
 impl From<&lib::Album> for dto::Album {
     fn from(a: &lib::Album) -> Self {
         dto::Album {
@@ -225,7 +247,7 @@ pub fn event_wire(e: &app::Event) -> (&'static str, String) {
         ),
         E::Evicted { track } => ("evicted", json(&dto::TrackIdEvent { track_id: *track })),
         E::Scan(s) => ("scan", json(&dto::ScanStatus::from(s))),
-        E::Enhancement(s) => ("enhancement", json(&dto::Enhancement::from(*s))),
+        E::Enhancement { state, .. } => ("enhancement", json(&dto::Enhancement::from(*state))),
     }
 }
 

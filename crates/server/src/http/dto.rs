@@ -278,3 +278,82 @@ pub struct TrackCachedEvent {
     pub track_id: i64,
     pub preset: String,
 }
+
+/// A user account (never its password).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub admin: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuthStatus {
+    /// True until the first (admin) account exists: the page shows the first-run form.
+    pub setup_required: bool,
+    /// The signed-in user, if any.
+    pub user: Option<User>,
+}
+
+/// A user name and password (setup, sign-in).
+#[derive(Deserialize, ToSchema)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SignedIn {
+    pub user: User,
+}
+
+/// An API key as listed to its owner.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiKey {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    /// Unix seconds, to the minute; null until first used.
+    pub last_used: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiKeyList {
+    pub items: Vec<ApiKey>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NewApiKeyRequest {
+    pub name: String,
+}
+
+/// A new API key: `key` is shown this once and stored hashed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NewApiKey {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub key: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<User>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUserRequest {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    /// Required when users change their own password (admins setting another's omit it).
+    pub old_password: Option<String>,
+    pub new_password: String,
+}

@@ -5,13 +5,14 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use crate::app::{CacheService, EnhancementService, Result};
+use crate::http::auth::{Admin, Auth};
 use crate::http::dto;
 use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
 
 #[utoipa::path(get, path = "/api/cache/stats", tag = "cache",
     responses((status = 200, body = dto::CacheStats)))]
-pub async fn stats(State(cache): State<CacheService>) -> Json<dto::CacheStats> {
+pub async fn stats(State(cache): State<CacheService>, _auth: Auth) -> Json<dto::CacheStats> {
     Json((&cache.stats()).into())
 }
 
@@ -22,15 +23,17 @@ pub async fn stats(State(cache): State<CacheService>) -> Json<dto::CacheStats> {
 pub async fn track(
     State(cache): State<CacheService>,
     State(enhancement): State<EnhancementService>,
+    Auth(caller): Auth,
     Path(id): Path<i64>,
 ) -> Result<Json<dto::TrackCacheStatus>> {
-    let preset = enhancement.get().preset;
+    let preset = enhancement.get(caller.user.id).await?.preset;
     Ok(Json((&cache.track_status(id, preset).await?).into()))
 }
 
 #[utoipa::path(delete, path = "/api/cache", tag = "cache",
-    responses((status = 204, description = "Both tiers emptied")))]
-pub async fn clear(State(cache): State<CacheService>) -> Result<StatusCode> {
+    responses((status = 204, description = "Both tiers emptied"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn clear(State(cache): State<CacheService>, _admin: Admin) -> Result<StatusCode> {
     cache.clear().await?;
     Ok(StatusCode::NO_CONTENT)
 }

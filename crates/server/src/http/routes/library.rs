@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::app::{LibraryService, Result};
+use crate::http::auth::{Admin, Auth};
 use crate::http::dto;
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Path, Query};
@@ -29,6 +30,7 @@ pub async fn health(State(library): State<LibraryService>) -> Result<Json<dto::H
     responses((status = 200, body = dto::TrackPage), (status = 400, body = ErrorBody)))]
 pub async fn list_tracks(
     State(library): State<LibraryService>,
+    _auth: Auth,
     Query(q): Query<dto::TracksQuery>,
 ) -> Result<Json<dto::TrackPage>> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
@@ -53,6 +55,7 @@ pub async fn list_tracks(
     responses((status = 200, body = dto::Track), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn get_track(
     State(library): State<LibraryService>,
+    _auth: Auth,
     Path(id): Path<i64>,
 ) -> Result<Json<dto::Track>> {
     Ok(Json((&library.track(id).await?).into()))
@@ -62,6 +65,7 @@ pub async fn get_track(
     responses((status = 200, body = dto::UnreadableList)))]
 pub async fn list_unreadable(
     State(library): State<LibraryService>,
+    _auth: Auth,
 ) -> Result<Json<dto::UnreadableList>> {
     let items = library.unreadable().await?;
     Ok(Json(dto::UnreadableList {
@@ -77,7 +81,10 @@ pub async fn list_unreadable(
 
 #[utoipa::path(get, path = "/api/albums", tag = "library",
     responses((status = 200, body = dto::AlbumList)))]
-pub async fn list_albums(State(library): State<LibraryService>) -> Result<Json<dto::AlbumList>> {
+pub async fn list_albums(
+    State(library): State<LibraryService>,
+    _auth: Auth,
+) -> Result<Json<dto::AlbumList>> {
     Ok(Json(dto::AlbumList {
         items: library.albums().await?.iter().map(Into::into).collect(),
     }))
@@ -88,6 +95,7 @@ pub async fn list_albums(State(library): State<LibraryService>) -> Result<Json<d
     responses((status = 200, body = dto::AlbumWithTracks), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn get_album(
     State(library): State<LibraryService>,
+    _auth: Auth,
     Path(id): Path<i64>,
 ) -> Result<Json<dto::AlbumWithTracks>> {
     Ok(Json((&library.album(id).await?).into()))
@@ -95,7 +103,10 @@ pub async fn get_album(
 
 #[utoipa::path(get, path = "/api/artists", tag = "library",
     responses((status = 200, body = dto::ArtistList)))]
-pub async fn list_artists(State(library): State<LibraryService>) -> Result<Json<dto::ArtistList>> {
+pub async fn list_artists(
+    State(library): State<LibraryService>,
+    _auth: Auth,
+) -> Result<Json<dto::ArtistList>> {
     Ok(Json(dto::ArtistList {
         items: library.artists().await?.iter().map(Into::into).collect(),
     }))
@@ -107,6 +118,7 @@ pub async fn list_artists(State(library): State<LibraryService>) -> Result<Json<
         (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn get_artwork(
     State(library): State<LibraryService>,
+    _auth: Auth,
     Path(id): Path<i64>,
 ) -> Result<Response> {
     let (bytes, mime) = library.artwork(id).await?;
@@ -126,15 +138,20 @@ pub async fn get_artwork(
 }
 
 #[utoipa::path(post, path = "/api/library/scan", tag = "library",
-    responses((status = 202, body = dto::ScanStatus)))]
+    responses((status = 202, body = dto::ScanStatus), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 pub async fn start_scan(
     State(library): State<LibraryService>,
+    _admin: Admin,
 ) -> (StatusCode, Json<dto::ScanStatus>) {
     (StatusCode::ACCEPTED, Json((&library.start_scan()).into()))
 }
 
 #[utoipa::path(get, path = "/api/library/scan", tag = "library",
     responses((status = 200, body = dto::ScanStatus)))]
-pub async fn scan_status(State(library): State<LibraryService>) -> Json<dto::ScanStatus> {
+pub async fn scan_status(
+    State(library): State<LibraryService>,
+    _auth: Auth,
+) -> Json<dto::ScanStatus> {
     Json((&library.scan_status()).into())
 }

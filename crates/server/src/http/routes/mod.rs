@@ -1,9 +1,11 @@
 //! One module per API area; each handler extracts, calls the app, maps the error.
 
+pub mod account;
 pub mod cache;
 pub mod enhancement;
 pub mod events;
 pub mod library;
 pub mod player;
 pub mod stream;
+pub mod users;
 pub mod web;

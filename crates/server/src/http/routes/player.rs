@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::app::{ListenerRef, PlaybackService, Result};
+use crate::http::auth::Auth;
 use crate::http::dto;
 use crate::http::error::ErrorBody;
 use crate::http::extract::Json;
@@ -12,10 +13,11 @@ use crate::http::extract::Json;
     responses((status = 204, description = "Accepted"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn position(
     State(playback): State<PlaybackService>,
+    Auth(caller): Auth,
     Json(p): Json<dto::Position>,
 ) -> Result<StatusCode> {
     let who = ListenerRef {
-        user: 0,
+        user: caller.user.id,
         id: p.listener.as_deref(),
     };
     playback

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::app::{ListenerRef, PlaybackService, Result};
+use crate::http::auth::Auth;
 use crate::http::dto;
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Path, Query};
@@ -16,6 +17,7 @@ use crate::http::extract::{Path, Query};
         (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn metadata(
     State(playback): State<PlaybackService>,
+    _auth: Auth,
     Path(id): Path<i64>,
 ) -> Result<Json<dto::StreamMetadata>> {
     Ok(Json(playback.track_info(id).await?.as_ref().into()))
@@ -34,12 +36,13 @@ pub async fn metadata(
         (status = 503, body = ErrorBody, description = "Too many chunk requests are waiting; see Retry-After")))]
 pub async fn chunk(
     State(playback): State<PlaybackService>,
+    Auth(caller): Auth,
     Path((id, n)): Path<(i64, u64)>,
     Query(q): Query<dto::ChunkQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
     let who = ListenerRef {
-        user: 0,
+        user: caller.user.id,
         id: q.listener.as_deref(),
     };
     let chunk = playback
