@@ -53,12 +53,15 @@ async function openAccount(p) {
 
 describe('accounts in the page (real server, headless chromium)', { timeout: 180_000 }, () => {
   before(async () => {
-    h = await openPlayer({ signIn: false });
+    h = await openPlayer({ signIn: false, audioTap: false }); // the page's own CSP applies
     page = h.page;
   });
   after(async () => { await h?.close(); });
 
   it('first run: only the "create the admin account" form, which creates the admin and signs in', async () => {
+    // this suite runs the page under the server's own Content-Security-Policy
+    const csp = (await fetch(`${h.server.base}/`)).headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'(;|$)/);
     const status = await call('/api/auth/status');
     assert.deepEqual(status.json, { setup_required: true, user: null });
     assert.equal((await call('/api/tracks')).status, 401);

@@ -11,7 +11,7 @@ const engineTrack = () => page.evaluate(() => window.auralis.engine.trackId);
 const queueIds = () => page.evaluate(() => window.auralis.state.queue.map((t) => t.id));
 
 describe('player UI (real server, headless chromium)', { timeout: 120_000 }, () => {
-  before(async () => { h = await openPlayer(); page = h.page; });
+  before(async () => { h = await openPlayer({ audioTap: false }); page = h.page; }); // the page's own CSP applies
   after(async () => { await h?.close(); });
 
   it('lists albums with their artists and opens an album in track order', async () => {

@@ -65,12 +65,14 @@ export async function waitForScan(page, expectTracks) {
 }
 
 /** options: passed to startServer ({ chunkSeconds, trackSeconds }); `signIn: false` leaves the
- *  page at the first-run form (the accounts suite fills it itself). */
-export async function openPlayer({ signIn: doSignIn = true, ...options } = {}) {
+ *  page at the first-run form (the accounts suite fills it itself); `audioTap: false` leaves out
+ *  the T helpers of page-audio.js, so the page runs under its own Content-Security-Policy
+ *  (the tap's worklet needs it bypassed). */
+export async function openPlayer({ signIn: doSignIn = true, audioTap = true, ...options } = {}) {
   const server = await startServer(options);
   let b;
   try {
-    b = await launch();
+    b = await launch({ bypassCSP: audioTap });
   } catch (e) {
     await server.stop();
     throw e;
@@ -85,7 +87,7 @@ export async function openPlayer({ signIn: doSignIn = true, ...options } = {}) {
     await load(p, hash);
     await signIn(p);
     await waitForScan(p, server.expectTracks);
-    await p.addScriptTag({ path: path.join(HERE, 'page-audio.js') });
+    if (audioTap) await p.addScriptTag({ path: path.join(HERE, 'page-audio.js') });
   };
   const goto = (hash) => open(page, hash);
   /** Another tab of the same browser: its own sessionStorage, so its own listener, and the same
@@ -93,7 +95,7 @@ export async function openPlayer({ signIn: doSignIn = true, ...options } = {}) {
    *  with no cookie, left at the sign-in form (for a second user). */
   const newPage = async (hash = '', { isolated = false } = {}) => {
     if (isolated) {
-      const other = await launch();
+      const other = await launch({ bypassCSP: audioTap });
       browsers.push(other);
       other.page.on('pageerror', (e) => b.errors.push(String(e)));
       other.page.on('console', (m) => { if (m.type() === 'error') b.errors.push(m.text()); });
