@@ -764,6 +764,7 @@ function clearSession() {
   Object.assign(state, { queue: [], index: -1, tracks: new Map(), albums: null, cache: null, seeking: false });
   applyEnh(DEFAULT_ENH);
   nowPlaying(null);
+  $('#np-art').removeAttribute('src');
   $('#seek').value = 0;
   $('#time-cur').textContent = fmtTime(0);
   $('#queue-count').textContent = '0';
