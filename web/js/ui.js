@@ -270,10 +270,11 @@ function sameNewPasswords(pw, confirm) {
   if (pw.value !== confirm.value) throw new FieldError('The two passwords differ.', confirm);
 }
 
-/** A modal dialog; resolves when it closes and leaves the focus where it was before. */
-function modal(labelId, ...content) {
+/** A modal dialog named by its heading `labelId` (and described by `describedBy`); `closed`
+ *  resolves to its return value, and the focus goes back where it was. */
+function modal({ labelId, describedBy = null }, ...content) {
   const back = document.activeElement;
-  const d = h('dialog', { 'aria-labelledby': labelId }, ...content);
+  const d = h('dialog', { 'aria-labelledby': labelId, 'aria-describedby': describedBy }, ...content);
   const closed = new Promise((resolve) => d.addEventListener('close', () => {
     d.remove();
     if (back?.isConnected) back.focus();
@@ -286,7 +287,7 @@ function modal(labelId, ...content) {
 
 /** Asks "are you sure?"; resolves true only for the confirming button (Escape cancels). */
 async function confirmDialog({ title, text, confirm }) {
-  const { closed } = modal('confirm-title', h('form', { method: 'dialog', 'aria-describedby': 'confirm-text' },
+  const { closed } = modal({ labelId: 'confirm-title', describedBy: 'confirm-text' }, h('form', { method: 'dialog' },
     h('h2', { id: 'confirm-title' }, title),
     h('p', { id: 'confirm-text' }, text),
     h('div', { class: 'row-actions end' },
@@ -460,7 +461,7 @@ function usersSection(users) {
       h('div', { class: 'row-actions end' },
         h('button', { class: 'btn secondary', type: 'button', onclick: () => dialog.close('cancel') }, 'Cancel'),
         h('button', { class: 'btn', type: 'submit' }, 'Set password')));
-    const { dialog, closed } = modal('setpw-title', form);
+    const { dialog, closed } = modal({ labelId: 'setpw-title' }, form);
     onSubmit(form, async () => {
       const [pw, confirm] = ['#setpw-new', '#setpw-confirm'].map((s) => form.querySelector(s));
       sameNewPasswords(pw, confirm);
