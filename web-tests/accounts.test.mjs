@@ -283,10 +283,19 @@ describe('accounts in the page (real server, headless chromium)', { timeout: 180
   });
 
   it('the last admin cannot be deleted: the server\'s message is shown', async () => {
+    // what the server says to this (a 409, and the admin stays)
+    const refused = await page.evaluate(async () => {
+      const me = (await (await fetch('/api/auth/status')).json()).user;
+      const r = await fetch(`/api/users/${me.id}`, { method: 'DELETE' });
+      return { status: r.status, json: await r.json() };
+    });
+    assert.equal(refused.status, 409);
     const users = page.getByRole('region', { name: 'Users' });
     await users.getByRole('button', { name: `Delete user ${ADMIN.username}` }).click();
-    await page.getByRole('dialog', { name: /Delete the user/ }).getByRole('button', { name: 'Delete user' }).click();
-    await users.getByRole('alert').filter({ hasText: /\S/ }).waitFor();
+    const dialog = page.getByRole('dialog', { name: `Delete the user “${ADMIN.username}”?` });
+    assert.match(await dialog.getByText(/your own account/).textContent(), /signed out/);
+    await dialog.getByRole('button', { name: 'Delete user' }).click();
+    await users.getByRole('alert').filter({ hasText: refused.json.message }).waitFor();
     await users.getByRole('row', { name: new RegExp(`^${ADMIN.username}\\b`) }).waitFor();
     await signedInAs(page, ADMIN.username);
   });
