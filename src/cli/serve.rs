@@ -107,6 +107,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             "Auralis is listening: open http://{}/ in a browser",
             server.addr()
         );
+        if server.app().auth.setup_required().await.unwrap_or(false) {
+            tracing::info!(
+                "no account yet: the page asks for the admin account (or run `auralis user add \
+                 NAME --admin --data-dir {}`)",
+                data.display()
+            );
+        }
         tokio::signal::ctrl_c()
             .await
             .context("cannot listen for Ctrl-C")?;

@@ -185,3 +185,70 @@ async fn a_restart_with_a_smaller_budget_evicts_at_start_up() {
     let cache = open(c, &r);
     assert_eq!(cache.stats().tracks_cached, 1);
 }
+
+/// Drops this thread's power to read what file permissions forbid (CAP_DAC_OVERRIDE,
+/// CAP_DAC_READ_SEARCH), so a test running as root meets permissions as a user does. Linux
+/// capabilities are per thread: the other tests keep theirs.
+fn obey_file_permissions_on_this_thread() {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    const DAC: u32 = (1 << 1) | (1 << 2);
+    let mut header = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget/capset with the v3 header and two data words, on this thread.
+    unsafe {
+        assert_eq!(
+            libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()),
+            0
+        );
+        data[0].effective &= !DAC;
+        assert_eq!(libc::syscall(libc::SYS_capset, &header, data.as_ptr()), 0);
+    }
+}
+
+#[test]
+fn an_unreadable_cache_folder_is_skipped_at_start_up() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let r = renderer(2);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let cache = open(config(dir.path()), &r);
+        fill(&cache, A, 2).await;
+    });
+    // A second track folder that cannot be listed.
+    let locked = dir.path().join("tracks/00000000000000ab");
+    std::fs::create_dir_all(locked.join("original")).unwrap();
+    std::fs::write(locked.join("original/0.chunk"), b"x").unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    obey_file_permissions_on_this_thread();
+    assert!(
+        std::fs::read_dir(&locked).is_err(),
+        "the folder must be unreadable for the test to mean anything"
+    );
+    // Start-up goes on without it; the readable track is still served from disk.
+    let cache = open(config(dir.path()), &r);
+    let s = cache.stats();
+    assert_eq!((s.tracks_cached, s.tier2_chunks), (1, 4));
+    let tier = rt.block_on(async { cache.get_chunk(A, 1, adaptive()).await.unwrap().1 });
+    assert_eq!(tier, Tier::Tier2);
+    drop(cache);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+}

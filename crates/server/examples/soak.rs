@@ -387,9 +387,37 @@ async fn main() {
         .spawn()
         .expect("cannot start the server binary");
     let pid = child.id();
+    let base = format!("http://127.0.0.1:{port}");
+    // Up, then the first-run admin account; every player signs in as it (one user, one
+    // listener per tab, as a household's own devices would be).
+    let anon = reqwest::Client::new();
+    let setup = loop {
+        let r = anon
+            .post(format!("{base}/api/auth/setup"))
+            .json(&json!({"username": "soak", "password": "soak password"}))
+            .send()
+            .await;
+        match r {
+            Ok(r) => break r,
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    assert_eq!(setup.status(), 201, "first-run setup");
+    let cookie = setup.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
     let shared = Arc::new(Shared {
-        base: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::new(),
+        base,
+        client: reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap(),
         log: Mutex::default(),
         preset: Mutex::new(PRESETS[0]),
         preset_gen: Default::default(),

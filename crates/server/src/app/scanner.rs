@@ -290,3 +290,81 @@ fn lower_thread_priority() {
         libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use auralis_analysis::Profile;
+    use auralis_cache::TrackId;
+    use auralis_engine::{RenderError, TrackFile, TrackStore};
+
+    /// A store whose every answer is a panic: stands for a bug anywhere under the analysis.
+    struct Exploding;
+
+    impl TrackStore for Exploding {
+        fn locate(&self, _: TrackId) -> std::result::Result<Option<TrackFile>, RenderError> {
+            panic!("deliberate panic in the analysis")
+        }
+        fn load_profile(&self, _: TrackId) -> std::result::Result<Option<Profile>, RenderError> {
+            panic!("deliberate panic in the analysis")
+        }
+        fn save_profile(&self, _: TrackId, _: &Profile) -> std::result::Result<(), RenderError> {
+            panic!("deliberate panic in the analysis")
+        }
+    }
+
+    fn wav(path: &std::path::Path) {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 44100,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for i in 0..44100 {
+            let v = ((i as f32 * 0.05).sin() * 8000.0) as i16;
+            w.write_sample(v).unwrap();
+            w.write_sample(v).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+
+    /// Waits (bounded) until the job is idle again.
+    fn wait_idle(scanner: &Scanner) -> ScanStatus {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let s = scanner.status();
+            if !s.running {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "the scanner stayed busy: {s:?}");
+            std::thread::park_timeout(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn a_panic_in_the_analysis_is_contained_and_the_scanner_goes_back_to_idle() {
+        let music = tempfile::tempdir().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        wav(&music.path().join("a.wav"));
+        wav(&music.path().join("b.wav"));
+        let library = Arc::new(Library::open(data.path().join("library.sqlite")).unwrap());
+        let engine = Arc::new(Engine::new(Arc::new(Exploding), music.path(), 3.0));
+        let scanner = Scanner::new(
+            library.clone(),
+            engine,
+            EventBus::new(),
+            music.path().to_path_buf(),
+        );
+        scanner.start();
+        let first = wait_idle(&scanner);
+        // Both tracks were scanned; each analysis panicked and was contained.
+        assert_eq!(first.last_report.as_ref().unwrap().added, 2);
+        assert_eq!(first.phase, Phase::Idle);
+        // The scanner is not stuck: a second job runs and ends too, and shutdown returns.
+        assert!(scanner.start().running);
+        let second = wait_idle(&scanner);
+        assert_eq!(second.last_report.as_ref().unwrap().unchanged, 2);
+        scanner.shutdown();
+    }
+}

@@ -36,7 +36,16 @@ impl TrackStore for LibraryStore {
         let Some(t) = self.0.track(track.0).map_err(store_error)? else {
             return Ok(None);
         };
-        let path = self.0.track_path(track.0).map_err(store_error)?;
+        let path = match self.0.track_path(track.0) {
+            Ok(p) => p,
+            // The file is gone (it cannot be resolved any more): hand over where it was, so
+            // the engine's signature check reports it as changed since the scan.
+            Err(LibraryError::Io { .. }) => match self.0.music_dir().map_err(store_error)? {
+                Some(root) => root.join(&t.path),
+                None => return Err(store_error(LibraryError::NoMusicDir)),
+            },
+            Err(e) => return Err(store_error(e)),
+        };
         Ok(Some(TrackFile {
             path,
             relative: t.path,

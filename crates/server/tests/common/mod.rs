@@ -244,6 +244,24 @@ impl TestServer {
         Self::start_with(config(music, data)).await
     }
 
+    /// A server on its first run: no account yet, nothing signed in (`client` has no
+    /// credentials either). Does not wait for the scan.
+    pub async fn start_first_run(config: ServerConfig) -> TestServer {
+        let music = config.music_dir.clone();
+        let data = config.data_dir.clone();
+        let server = Server::start(config).await.unwrap();
+        let base = format!("http://{}", server.addr());
+        TestServer {
+            server: Some(server),
+            base,
+            client: reqwest::Client::new(),
+            cookie: String::new(),
+            anon: reqwest::Client::new(),
+            music,
+            data,
+        }
+    }
+
     pub async fn start_with(config: ServerConfig) -> TestServer {
         let music = config.music_dir.clone();
         let data = config.data_dir.clone();
