@@ -2,7 +2,7 @@
 // against the real server: both stay sample-exact across chunk joins and both toggle instantly.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPlayer, playAlbum, setEnhancement } from './lib/harness.mjs';
+import { openPlayer, playAlbum, setEnhancement, until } from './lib/harness.mjs';
 import { measureOriginal, measureToggle, assertToggle } from './lib/measure.mjs';
 import { CHUNK_SECONDS } from './lib/fixtures.mjs';
 
@@ -30,11 +30,11 @@ describe('two listeners at once (real server, headless chromium)', { timeout: 24
     const [ta, tb] = await Promise.all([trackOf(a), trackOf(b)]);
     assert.notEqual(ta, tb);
     // Both have reported: the server holds two listeners, each pinning its own track.
-    await a.waitForFunction(async ({ ta, tb }) => {
+    await until(a, async ({ ta, tb }) => {
       const s = await (await fetch('/api/cache/stats')).json();
       const [x, y] = await Promise.all([ta, tb].map(async (t) => (await fetch(`/api/cache/track/${t}`)).json()));
       return s.listeners === 2 && x.pinned && y.pinned && x.listeners === 1 && y.listeners === 1;
-    }, { ta, tb }, { polling: 100, timeout: 10_000 });
+    }, { ta, tb }, { polling: 100, timeout: 10_000, what: 'the server to hold both listeners' });
   });
 
   it('both play at once with sample-exact chunk joins', async () => {

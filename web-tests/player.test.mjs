@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openPlayer, playAlbum, setEnhancement } from './lib/harness.mjs';
+import { openPlayer, playAlbum, setEnhancement, until } from './lib/harness.mjs';
 import { measureOriginal, measureToggle, assertToggle } from './lib/measure.mjs';
 import { toneSource, TRACK_SECONDS, CHUNK_SECONDS } from './lib/fixtures.mjs';
 
@@ -263,14 +263,14 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
     await page.goto(page.url().replace(/#.*$/, '') + '#/album/' + (await page.evaluate(() => window.auralis.state.queue[0].album_id)));
     await page.waitForSelector('table.tracks');
     // what the screenshot shows is in place: the seek heard and drawn, no spinner, images and fonts loaded
-    await page.waitForFunction(async () => {
+    await until(page, async () => {
       await document.fonts.ready;
       const e = window.auralis.engine;
       return e.playhead && e.playhead.sample >= 12.3 * 48000 && e.position >= 12.3
         && document.querySelector('#buffering').hidden
         && Number(document.querySelector('#seek').value) >= 12.3
         && [...document.images].every((i) => i.hidden || i.complete);
-    }, null, { polling: 20, timeout: 10_000 });
+    }, null, { polling: 20, timeout: 10_000, what: 'the page to be ready for the screenshot' });
     const png = await page.screenshot({ path: SCREENSHOT });
     assert.ok(png.length > 10_000, 'the screenshot holds a rendered page');
     assert.deepEqual(h.errors.filter((e) => !/favicon/.test(e)), []);

@@ -1,11 +1,28 @@
-// Thin fetch wrappers over the Auralis HTTP API (docs/API.md). No DOM access, no state.
+// Thin fetch wrappers over the Auralis HTTP API (docs/API.md). No DOM access; the only state is
+// the one callback told about answers that say the caller is not signed in.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter = null) {
     super(message || code || `HTTP ${status}`);
     this.status = status;
     this.code = code;
+    /** Seconds the server asked us to wait (the `Retry-After` header of a 429 or 503), or null. */
+    this.retryAfter = retryAfter;
   }
+}
+
+let unauthorized = () => {};
+/** Registers the function called with the ApiError of every 401 answer (session expired, user
+ *  deleted, signed out in another tab), except the sign-in and first-run calls, where a 401 is
+ *  the answer to wrong credentials. One handler: the page decides what a lost session means. */
+export function onUnauthorized(fn) { unauthorized = fn; }
+
+function retryAfterSeconds(res) {
+  const v = res.headers.get('retry-after');
+  if (!v) return null;
+  if (/^\d+$/.test(v.trim())) return Number(v);
+  const at = Date.parse(v); // the HTTP-date form
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /** This tab's listener id: the server keeps this tab's playhead, pinned track and hot chunks
@@ -21,7 +38,7 @@ export const listenerId = (() => {
   } catch { return fresh(); }
 })();
 
-async function request(path, { method = 'GET', body, signal } = {}) {
+async function request(path, { method = 'GET', body, signal, signingIn = false } = {}) {
   const init = { method, signal, headers: {} };
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
@@ -31,19 +48,40 @@ async function request(path, { method = 'GET', body, signal } = {}) {
   if (!res.ok) {
     let err = {};
     try { err = await res.json(); } catch { /* not JSON */ }
-    throw new ApiError(res.status, err.error, err.message);
+    const e = new ApiError(res.status, err.error, err.message, retryAfterSeconds(res));
+    if (res.status === 401 && !signingIn) unauthorized(e);
+    throw e;
   }
   return res;
 }
 
 const getJson = async (path, opts) => (await request(path, opts)).json();
-const postJson = async (path, body) => {
-  const res = await request(path, { method: 'POST', body });
+const send = async (method, path, body, opts = {}) => {
+  const res = await request(path, { ...opts, method, body });
   return res.status === 204 ? null : res.json();
 };
+const postJson = (path, body, opts) => send('POST', path, body, opts);
+/** `{"user": User}` per docs/API.md; a bare User is taken as well. */
+const userOf = (r) => r?.user ?? r;
 
 export const api = {
   health: () => getJson('/api/health'),
+
+  // accounts (docs/API.md "Accounts and access")
+  authStatus: () => getJson('/api/auth/status'),
+  setup: (username, password) => postJson('/api/auth/setup', { username, password }, { signingIn: true }).then(userOf),
+  login: (username, password) => postJson('/api/auth/login', { username, password }, { signingIn: true }).then(userOf),
+  logout: () => postJson('/api/auth/logout'),
+  apiKeys: () => getJson('/api/auth/keys'),
+  createApiKey: (name) => postJson('/api/auth/keys', { name }),
+  revokeApiKey: (id) => send('DELETE', `/api/auth/keys/${id}`),
+  users: () => getJson('/api/users'),
+  createUser: (username, password, admin) => postJson('/api/users', { username, password, admin }).then(userOf),
+  deleteUser: (id) => send('DELETE', `/api/users/${id}`),
+  /** Without `oldPassword` (an admin setting another user's) the field is left out. */
+  setPassword: (id, newPassword, oldPassword) => postJson(`/api/users/${id}/password`,
+    oldPassword === undefined ? { new_password: newPassword } : { old_password: oldPassword, new_password: newPassword }),
+
   tracks: ({ q = '', limit = 200, offset = 0 } = {}) =>
     getJson(`/api/tracks?${new URLSearchParams({ q, limit, offset })}`),
   track: (id) => getJson(`/api/tracks/${id}`),
@@ -78,14 +116,17 @@ export const api = {
 
   cacheStatus: (id) => getJson(`/api/cache/track/${id}`),
 
-  /** Subscribes to the server's SSE stream; handlers = { eventName: (data) => ... }. */
-  events(handlers) {
+  /** Subscribes to the server's SSE stream; handlers = { eventName: (data) => ... }, and
+   *  `closed()`, called when the browser has given up on the stream for good (an answer other
+   *  than 200, such as 401 once the session has ended; it retries network errors itself). */
+  events({ closed, ...handlers }) {
     const es = new EventSource('/api/events');
     for (const [name, fn] of Object.entries(handlers)) {
       es.addEventListener(name, (e) => {
         try { fn(JSON.parse(e.data)); } catch { /* ignore malformed event */ }
       });
     }
+    es.addEventListener('error', () => { if (es.readyState === EventSource.CLOSED) closed?.(); });
     return es;
   },
 };

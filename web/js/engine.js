@@ -236,6 +236,24 @@ export class Engine extends EventTarget {
     this.emitState();
   }
 
+  /** Silences everything and forgets the track (sign-out): the audio contexts are closed, no
+   *  chunk or position report of the old track follows, and the engine can play again. */
+  stop() {
+    this.gen++; // every load, seek and look-ahead in flight gives up
+    this.dropAll();
+    this.out?.ctx.close().catch(() => {});
+    this.pendingOut?.ctx.close().catch(() => {});
+    this.out = null;
+    this.pendingOut = null;
+    this.cur = null;
+    this.nextId = null;
+    this.nextTrack = null;
+    this.playing = false;
+    this.position = 0;
+    this.buffering = false;
+    this.emitState();
+  }
+
   destroy() {
     clearInterval(this.timer);
     clearInterval(this.reporter);
