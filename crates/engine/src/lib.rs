@@ -22,6 +22,7 @@
 //! Not for: choosing what to render or when (the cache's worker does that), HTTP, SQL.
 
 mod bounded;
+pub mod waveform;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,6 +62,10 @@ pub trait TrackStore: Send + Sync + 'static {
     fn load_profile(&self, track: TrackId) -> Result<Option<Profile>, RenderError>;
     /// Stores a profile for the track's current file version.
     fn save_profile(&self, track: TrackId, profile: &Profile) -> Result<(), RenderError>;
+    /// Is a waveform stored for the track's current file version?
+    fn has_waveform(&self, track: TrackId) -> Result<bool, RenderError>;
+    /// Stores the waveform (peaks 0-255 per slice) of the track's current file version.
+    fn save_waveform(&self, track: TrackId, peaks: &[u8]) -> Result<(), RenderError>;
 }
 
 /// What the engine knows about one playable track.
@@ -219,19 +224,46 @@ impl Engine {
         Ok(self.remember(info.id, kept))
     }
 
-    /// Computes and stores the full profile of a track that has none (blocking, reads the whole
-    /// file in bounded blocks). A profile stored meanwhile (by playback) is kept instead.
+    /// Computes and stores what the background analysis keeps of a track: its full profile
+    /// (unless one is stored: a profile stored meanwhile by playback is kept) and its waveform
+    /// (blocking, reads the whole file in bounded blocks).
     pub fn analyse_full(&self, id: TrackId) -> Result<(), RenderError> {
-        if self.store.load_profile(id)?.is_some() {
+        let need_profile = self.store.load_profile(id)?.is_none();
+        let need_waveform = !self.store.has_waveform(id)?;
+        if !need_profile && !need_waveform {
             return Ok(());
         }
         let info = self.track_info(id)?;
-        let full = TrackAudio::open_with_timeline(&info.file.path, info.timeline)
-            .and_then(|mut a| a.full_profile())
-            .map_err(|e| self.undecodable(id, &info.file, e))?;
-        let kept = self.store_profile_once(id, full)?;
-        self.remember(id, kept);
+        if need_profile {
+            let full = TrackAudio::open_with_timeline(&info.file.path, info.timeline)
+                .and_then(|mut a| a.full_profile())
+                .map_err(|e| self.undecodable(id, &info.file, e))?;
+            let kept = self.store_profile_once(id, full)?;
+            self.remember(id, kept);
+        }
+        if need_waveform {
+            let peaks = self.waveform(&info)?;
+            self.store.save_waveform(id, &peaks)?;
+        }
         Ok(())
+    }
+
+    /// The track's waveform, read from start to end in bounded blocks.
+    fn waveform(&self, info: &TrackInfo) -> Result<Vec<u8>, RenderError> {
+        let mut audio = TrackAudio::open_with_timeline(&info.file.path, info.timeline)
+            .map_err(|e| self.undecodable(info.id, &info.file, e))?;
+        let total = info.timeline.total_samples();
+        let mut builder = waveform::WaveformBuilder::new(total);
+        let mut pos = 0;
+        while pos < total {
+            let end = (pos + auralis_render::READ_BLOCK).min(total);
+            let block = audio
+                .read(pos..end)
+                .map_err(|e| self.undecodable(info.id, &info.file, e))?;
+            builder.push(&block);
+            pos = end;
+        }
+        Ok(builder.finish())
     }
 
     fn store_profile_once(&self, id: TrackId, candidate: Profile) -> Result<Profile, RenderError> {

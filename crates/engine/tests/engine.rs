@@ -21,6 +21,7 @@ struct MemStore {
     root: PathBuf,
     files: Mutex<HashMap<TrackId, (String, FileSignature)>>,
     profiles: Mutex<HashMap<TrackId, Profile>>,
+    waveforms: Mutex<HashMap<TrackId, Vec<u8>>>,
 }
 
 impl MemStore {
@@ -29,6 +30,7 @@ impl MemStore {
             root: root.canonicalize().unwrap(),
             files: Mutex::default(),
             profiles: Mutex::default(),
+            waveforms: Mutex::default(),
         })
     }
 
@@ -55,6 +57,13 @@ impl TrackStore for MemStore {
     }
     fn save_profile(&self, track: TrackId, profile: &Profile) -> Result<(), RenderError> {
         self.profiles.lock().insert(track, profile.clone());
+        Ok(())
+    }
+    fn has_waveform(&self, track: TrackId) -> Result<bool, RenderError> {
+        Ok(self.waveforms.lock().contains_key(&track))
+    }
+    fn save_waveform(&self, track: TrackId, peaks: &[u8]) -> Result<(), RenderError> {
+        self.waveforms.lock().insert(track, peaks.to_vec());
         Ok(())
     }
 }
@@ -125,10 +134,20 @@ fn the_first_stored_profile_wins_until_the_file_changes() {
     let (_dir, store, engine) = setup();
     let info = engine.track_info(TrackId(1)).unwrap();
     let fast = engine.profile(&info).unwrap();
-    // The background analysis does not replace the profile chunks were rendered with.
+    // The background analysis does not replace the profile chunks were rendered with; it
+    // still computes the waveform.
     engine.analyse_full(TrackId(1)).unwrap();
     assert_eq!(
         store.profiles.lock().get(&TrackId(1)).unwrap(),
         fast.as_ref()
     );
+    let peaks = store.waveforms.lock().get(&TrackId(1)).cloned().unwrap();
+    assert_eq!(peaks.len(), auralis_engine::waveform::SLICES);
+    // The waveform is the original's: its loudest slice is the file's sample peak.
+    let all = auralis_source::Source::open(&info.file.path)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    let peak = all.iter().flatten().fold(0f32, |m, s| m.max(s.abs()));
+    assert_eq!(*peaks.iter().max().unwrap(), (peak * 255.0).ceil() as u8);
 }

@@ -503,6 +503,25 @@ impl Library {
             .and_then(|json| serde_json::from_str(&json).ok()))
     }
 
+    /// Ids of the tracks the background analysis has work for: no current profile, or no
+    /// current waveform; in id order.
+    pub fn tracks_to_analyse(&self) -> Result<Vec<i64>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT t.id FROM tracks t
+                 LEFT JOIN profiles p ON p.track_id = t.id AND p.size = t.size
+                    AND p.mtime_ns = t.mtime_ns AND p.content_hash = t.content_hash
+                 LEFT JOIN waveforms w ON w.track_id = t.id AND w.size = t.size
+                    AND w.mtime_ns = t.mtime_ns AND w.content_hash = t.content_hash
+                 WHERE p.track_id IS NULL OR w.track_id IS NULL ORDER BY t.id",
+            )?;
+            let ids = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            Ok(ids)
+        })
+    }
+
     /// Ids of the tracks with no current profile, in id order.
     pub fn tracks_without_profile(&self) -> Result<Vec<i64>> {
         self.read(|conn| {

@@ -84,6 +84,11 @@ impl From<auralis_library::LibraryError> for Error {
                 Error::BadRequest(e.to_string())
             }
             L::UserNameTaken(_) | L::AlreadySetUp | L::LastAdmin => Error::Conflict(e.to_string()),
+            L::PlaylistNotFound(_) | L::AlbumNotFound(_) | L::ArtistNotFound(_) => {
+                Error::NotFound(e.to_string())
+            }
+            L::NotYourPlaylist(_) => Error::Forbidden(e.to_string()),
+            L::InvalidPlaylistName(_) | L::InvalidRating(_) => Error::BadRequest(e.to_string()),
             other => Error::Internal(other.to_string()),
         }
     }

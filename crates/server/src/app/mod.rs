@@ -16,7 +16,9 @@ pub mod enhancement;
 mod error;
 pub mod events;
 pub mod library;
+pub mod people;
 pub mod playback;
+pub mod plays;
 pub mod scanner;
 pub mod store;
 
@@ -38,6 +40,7 @@ pub use enhancement::{EnhancementService, EnhancementState};
 pub use error::{Error, Result};
 pub use events::{Event, EventBus, StreamLimits, StreamPermit};
 pub use library::LibraryService;
+pub use people::PeopleService;
 pub use playback::{Chunk, ListenerRef, PlaybackService};
 pub use scanner::ScanStatus;
 
@@ -60,6 +63,7 @@ pub struct App {
     pub enhancement: EnhancementService,
     pub cache: CacheService,
     pub auth: AuthService,
+    pub people: PeopleService,
     pub events: EventBus,
     /// Caps on open event streams.
     pub streams: Arc<StreamLimits>,
@@ -101,6 +105,12 @@ impl FromRef<App> for EnhancementService {
 impl FromRef<App> for CacheService {
     fn from_ref(app: &App) -> Self {
         app.cache.clone()
+    }
+}
+
+impl FromRef<App> for PeopleService {
+    fn from_ref(app: &App) -> Self {
+        app.people.clone()
     }
 }
 
@@ -172,15 +182,22 @@ impl App {
         let (enhancement, persist_rx) =
             EnhancementService::new(library.clone(), cache.clone(), events.clone());
         let auth = AuthService::new(library.clone(), secrets);
+        let people = PeopleService::new(library.clone(), engine.clone());
         let (stop, _) = watch::channel(false);
         let streams = StreamLimits::new(config.event_streams_per_user, config.event_streams);
         let net = NetPolicy::new(&config, config.addr);
         let app = App {
             library: LibraryService::new(library.clone(), engine.clone(), scanner.clone()),
-            playback: PlaybackService::new(cache.clone(), engine.clone(), enhancement.clone()),
+            playback: PlaybackService::new(
+                cache.clone(),
+                engine.clone(),
+                enhancement.clone(),
+                people.clone(),
+            ),
             enhancement,
             cache: CacheService::new(cache.clone(), engine),
             auth,
+            people,
             events: events.clone(),
             streams,
             net,

@@ -17,6 +17,8 @@ use bytes::Bytes;
 
 use super::enhancement::{parse_preset, EnhancementService};
 use super::error::{Error, Result};
+use super::people::PeopleService;
+use super::plays::PlayCounter;
 
 /// One chunk as served: bytes, where they came from, and where they sit on the timeline.
 pub struct Chunk {
@@ -39,6 +41,10 @@ pub struct PlaybackService {
     cache: Arc<Cache>,
     engine: Arc<Engine>,
     enhancement: EnhancementService,
+    people: PeopleService,
+    plays: Arc<parking_lot::Mutex<PlayCounter>>,
+    /// The clock the play counter measures listening time with.
+    started: std::time::Instant,
 }
 
 impl PlaybackService {
@@ -46,11 +52,15 @@ impl PlaybackService {
         cache: Arc<Cache>,
         engine: Arc<Engine>,
         enhancement: EnhancementService,
+        people: PeopleService,
     ) -> Self {
         Self {
             cache,
             engine,
             enhancement,
+            people,
+            plays: Arc::default(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -117,7 +127,8 @@ impl PlaybackService {
         })
     }
 
-    /// The listener is at `position_s` of `track` and `next` plays after it: drives the worker.
+    /// The listener is at `position_s` of `track` and `next` plays after it: drives the worker,
+    /// and counts a play when this listener has heard enough of the track (see `plays`).
     pub async fn update_position(
         &self,
         who: ListenerRef<'_>,
@@ -147,6 +158,18 @@ impl PlaybackService {
         self.cache
             .update_position(&listener, TrackId(track), chunk, preset, next.map(TrackId))
             .await?;
+        let now = self.started.elapsed().as_secs_f64();
+        let played = self.plays.lock().observe(
+            &listener,
+            TrackId(track),
+            position_s,
+            tl.duration_seconds(),
+            now,
+        );
+        if played {
+            let at = auralis_library::accounts::unix_now();
+            self.people.record_play(who.user, track, at).await?;
+        }
         Ok(())
     }
 }

@@ -231,9 +231,9 @@ impl Scanner {
         self.analyse();
     }
 
-    /// Full profiles for every track without one, one track at a time.
+    /// Full profiles and waveforms for every track missing one, one track at a time.
     fn analyse(&self) {
-        let ids = match self.library.tracks_without_profile() {
+        let ids = match self.library.tracks_to_analyse() {
             Ok(ids) => ids,
             Err(e) => {
                 tracing::error!(error = %e, "cannot list tracks to analyse");
@@ -309,6 +309,12 @@ mod tests {
             panic!("deliberate panic in the analysis")
         }
         fn save_profile(&self, _: TrackId, _: &Profile) -> std::result::Result<(), RenderError> {
+            panic!("deliberate panic in the analysis")
+        }
+        fn has_waveform(&self, _: TrackId) -> std::result::Result<bool, RenderError> {
+            panic!("deliberate panic in the analysis")
+        }
+        fn save_waveform(&self, _: TrackId, _: &[u8]) -> std::result::Result<(), RenderError> {
             panic!("deliberate panic in the analysis")
         }
     }

@@ -60,4 +60,12 @@ impl TrackStore for LibraryStore {
     fn save_profile(&self, track: TrackId, profile: &Profile) -> Result<(), RenderError> {
         self.0.set_profile(track.0, profile).map_err(store_error)
     }
+
+    fn has_waveform(&self, track: TrackId) -> Result<bool, RenderError> {
+        Ok(self.0.waveform(track.0).map_err(store_error)?.is_some())
+    }
+
+    fn save_waveform(&self, track: TrackId, peaks: &[u8]) -> Result<(), RenderError> {
+        self.0.set_waveform(track.0, peaks).map_err(store_error)
+    }
 }

@@ -1,6 +1,7 @@
 //! Domain → wire conversions (the only place that knows both shapes).
 
 use auralis_library as lib;
+use auralis_library::people::TrackMarks;
 
 use super::dto;
 use crate::app::{self, EnhancementState, ScanStatus, TrackInfo};
@@ -26,6 +27,59 @@ impl From<&lib::Track> for dto::Track {
             has_artwork: t.artwork.is_some(),
             replaygain_track_gain: t.replay_gain.track_gain_db,
             replaygain_album_gain: t.replay_gain.album_gain_db,
+            favorite: false,
+            play_count: 0,
+            last_played: None,
+        }
+    }
+}
+
+impl dto::Track {
+    /// With the caller's marks (favourite, plays).
+    pub fn marked(mut self, marks: Option<&TrackMarks>) -> Self {
+        if let Some(m) = marks {
+            self.favorite = m.favorite;
+            self.play_count = m.play_count;
+            self.last_played = m.last_played;
+        }
+        self
+    }
+}
+
+impl From<&lib::people::Playlist> for dto::Playlist {
+    fn from(p: &lib::people::Playlist) -> Self {
+        dto::Playlist {
+            id: p.id,
+            name: p.name.clone(),
+            comment: p.comment.clone(),
+            public: p.public,
+            owner: p.owner.clone(),
+            owner_id: p.owner_id,
+            mine: false,
+            track_count: p.track_count,
+            duration_s: p.duration_seconds,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+impl From<&lib::lyrics::Lyrics> for dto::Lyrics {
+    fn from(l: &lib::lyrics::Lyrics) -> Self {
+        dto::Lyrics {
+            synced: l.synced,
+            source: match l.source {
+                lib::lyrics::LyricsSource::Lrc => "lrc".into(),
+                lib::lyrics::LyricsSource::Tag => "tag".into(),
+            },
+            lines: l
+                .lines
+                .iter()
+                .map(|x| dto::LyricLine {
+                    start_s: x.start_s,
+                    text: x.text.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -63,6 +117,7 @@ impl From<&lib::Album> for dto::Album {
             duration_s: a.duration_seconds,
             has_artwork: a.artwork_track_id.is_some(),
             cover_track_id: a.artwork_track_id,
+            favorite: false,
         }
     }
 }
@@ -74,6 +129,7 @@ impl From<&lib::Artist> for dto::Artist {
             name: a.name.clone(),
             album_count: u64::from(a.album_count),
             track_count: u64::from(a.track_count),
+            favorite: false,
         }
     }
 }

@@ -32,6 +32,12 @@ pub struct Track {
     pub has_artwork: bool,
     pub replaygain_track_gain: Option<f64>,
     pub replaygain_album_gain: Option<f64>,
+    /// The caller's favourite?
+    pub favorite: bool,
+    /// The caller's plays.
+    pub play_count: u64,
+    /// The caller's last play, Unix seconds.
+    pub last_played: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -63,6 +69,8 @@ pub struct Album {
     pub duration_s: f64,
     pub has_artwork: bool,
     pub cover_track_id: Option<i64>,
+    /// The caller's favourite?
+    pub favorite: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -83,6 +91,8 @@ pub struct Artist {
     pub name: String,
     pub album_count: u64,
     pub track_count: u64,
+    /// The caller's favourite?
+    pub favorite: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -356,4 +366,143 @@ pub struct PasswordChange {
     /// Required when users change their own password (admins setting another's omit it).
     pub old_password: Option<String>,
     pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlbumsQuery {
+    /// `name` (default), `recent` (by the caller's last play) or `frequent` (by play count).
+    pub sort: Option<String>,
+}
+
+/// A playlist as listed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Playlist {
+    pub id: i64,
+    pub name: String,
+    pub comment: String,
+    pub public: bool,
+    /// The owner's user name.
+    pub owner: String,
+    pub owner_id: i64,
+    /// The caller owns it (may change it).
+    pub mine: bool,
+    pub track_count: u64,
+    pub duration_s: f64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlaylistList {
+    pub items: Vec<Playlist>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlaylistWithTracks {
+    #[serde(flatten)]
+    pub playlist: Playlist,
+    pub tracks: Vec<Track>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewPlaylist {
+    pub name: String,
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default)]
+    pub track_ids: Vec<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PlaylistChange {
+    pub name: Option<String>,
+    pub comment: Option<String>,
+    pub public: Option<bool>,
+    /// Replaces the whole order (a track may appear more than once).
+    pub track_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The new playlist's name.
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportedPlaylist {
+    pub playlist: PlaylistWithTracks,
+    /// Lines of the M3U that matched no track of the library.
+    pub unmatched: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FavoriteList {
+    pub tracks: Vec<Track>,
+    pub albums: Vec<Album>,
+    pub artists: Vec<Artist>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Page size, default 50, at most 500.
+    pub limit: Option<u32>,
+    pub offset: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Play {
+    pub track: Track,
+    /// Unix seconds.
+    pub played_at: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct History {
+    pub items: Vec<Play>,
+    pub total: u64,
+}
+
+/// The saved play queue.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Queue {
+    pub track_ids: Vec<i64>,
+    pub current_index: u64,
+    pub position_s: f64,
+    /// Unix seconds of the last save; null when never saved (ignored when saving).
+    #[serde(default)]
+    pub updated_at: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LyricLine {
+    /// Seconds from the start; null for unsynced lyrics.
+    pub start_s: Option<f64>,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Lyrics {
+    pub synced: bool,
+    /// `lrc` (a file beside the track) or `tag`.
+    pub source: String,
+    pub lines: Vec<LyricLine>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaveformQuery {
+    /// Slices, 16 to 4000 (default 1000).
+    pub points: Option<usize>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Waveform {
+    pub points: usize,
+    /// The original's peak level per slice, 0..1.
+    pub peaks: Vec<f32>,
 }

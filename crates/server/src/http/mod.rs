@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod convert;
+pub mod decorate;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -23,7 +24,10 @@ use utoipa_axum::routes;
 
 use crate::app::App;
 use crate::config::DEFAULT_REQUEST_TIMEOUT;
-use routes::{account, cache, enhancement, events, library, player, stream, users, web};
+use routes::{
+    account, cache, enhancement, events, favorites, history, library, player, playlists, stream,
+    tracks, users, web,
+};
 
 /// Largest request body (JSON, playlist imports).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -69,6 +73,22 @@ fn api_router(request_timeout: std::time::Duration) -> OpenApiRouter<App> {
         .routes(routes!(library::start_scan, library::scan_status))
         .routes(routes!(stream::metadata))
         .routes(routes!(player::position))
+        .routes(routes!(player::get_queue, player::put_queue))
+        .routes(routes!(playlists::list, playlists::create))
+        .routes(routes!(
+            playlists::get,
+            playlists::update,
+            playlists::delete
+        ))
+        .routes(routes!(playlists::export_m3u))
+        .routes(routes!(playlists::import_m3u))
+        .routes(routes!(favorites::put_track, favorites::delete_track))
+        .routes(routes!(favorites::put_album, favorites::delete_album))
+        .routes(routes!(favorites::put_artist, favorites::delete_artist))
+        .routes(routes!(favorites::list))
+        .routes(routes!(history::history))
+        .routes(routes!(tracks::lyrics))
+        .routes(routes!(tracks::waveform))
         .routes(routes!(enhancement::get))
         .routes(routes!(enhancement::toggle))
         .routes(routes!(enhancement::preset))

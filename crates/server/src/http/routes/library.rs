@@ -5,11 +5,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::app::{LibraryService, Result};
+use auralis_library::people::PlayOrder;
+
+use crate::app::{Error, LibraryService, PeopleService, Result};
 use crate::http::auth::{Admin, Auth};
-use crate::http::dto;
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Path, Query};
+use crate::http::{decorate, dto};
 
 /// Default and largest page sizes of `/api/tracks`.
 const DEFAULT_LIMIT: u32 = 100;
@@ -30,7 +32,8 @@ pub async fn health(State(library): State<LibraryService>) -> Result<Json<dto::H
     responses((status = 200, body = dto::TrackPage), (status = 400, body = ErrorBody)))]
 pub async fn list_tracks(
     State(library): State<LibraryService>,
-    _auth: Auth,
+    State(people): State<PeopleService>,
+    Auth(caller): Auth,
     Query(q): Query<dto::TracksQuery>,
 ) -> Result<Json<dto::TrackPage>> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
@@ -43,7 +46,7 @@ pub async fn list_tracks(
     let query = q.q.filter(|s| !s.trim().is_empty());
     let (items, total) = library.tracks(query, limit, offset).await?;
     Ok(Json(dto::TrackPage {
-        items: items.iter().map(Into::into).collect(),
+        items: decorate::tracks(&people, caller.user.id, &items).await?,
         total,
         limit,
         offset,
@@ -55,10 +58,14 @@ pub async fn list_tracks(
     responses((status = 200, body = dto::Track), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn get_track(
     State(library): State<LibraryService>,
-    _auth: Auth,
+    State(people): State<PeopleService>,
+    Auth(caller): Auth,
     Path(id): Path<i64>,
 ) -> Result<Json<dto::Track>> {
-    Ok(Json((&library.track(id).await?).into()))
+    let track = library.track(id).await?;
+    Ok(Json(
+        decorate::track(&people, caller.user.id, &track).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/library/unreadable", tag = "library",
@@ -79,14 +86,27 @@ pub async fn list_unreadable(
     }))
 }
 
-#[utoipa::path(get, path = "/api/albums", tag = "library",
-    responses((status = 200, body = dto::AlbumList)))]
+#[utoipa::path(get, path = "/api/albums", tag = "library", params(dto::AlbumsQuery),
+    responses((status = 200, body = dto::AlbumList), (status = 400, body = ErrorBody)))]
 pub async fn list_albums(
     State(library): State<LibraryService>,
-    _auth: Auth,
+    State(people): State<PeopleService>,
+    Auth(caller): Auth,
+    Query(q): Query<dto::AlbumsQuery>,
 ) -> Result<Json<dto::AlbumList>> {
+    let user = caller.user.id;
+    let albums = match q.sort.as_deref() {
+        None | Some("name") => library.albums().await?,
+        Some("recent") => people.albums_by_plays(user, PlayOrder::Recent).await?,
+        Some("frequent") => people.albums_by_plays(user, PlayOrder::Frequent).await?,
+        Some(other) => {
+            return Err(Error::bad_request(format!(
+                "unknown sort {other:?}: use name, recent or frequent"
+            )))
+        }
+    };
     Ok(Json(dto::AlbumList {
-        items: library.albums().await?.iter().map(Into::into).collect(),
+        items: decorate::albums(&people, user, &albums).await?,
     }))
 }
 
@@ -95,20 +115,31 @@ pub async fn list_albums(
     responses((status = 200, body = dto::AlbumWithTracks), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn get_album(
     State(library): State<LibraryService>,
-    _auth: Auth,
+    State(people): State<PeopleService>,
+    Auth(caller): Auth,
     Path(id): Path<i64>,
 ) -> Result<Json<dto::AlbumWithTracks>> {
-    Ok(Json((&library.album(id).await?).into()))
+    let user = caller.user.id;
+    let detail = library.album(id).await?;
+    let album = decorate::albums(&people, user, std::slice::from_ref(&detail.album))
+        .await?
+        .remove(0);
+    Ok(Json(dto::AlbumWithTracks {
+        album,
+        tracks: decorate::tracks(&people, user, &detail.tracks).await?,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/artists", tag = "library",
     responses((status = 200, body = dto::ArtistList)))]
 pub async fn list_artists(
     State(library): State<LibraryService>,
-    _auth: Auth,
+    State(people): State<PeopleService>,
+    Auth(caller): Auth,
 ) -> Result<Json<dto::ArtistList>> {
+    let artists = library.artists().await?;
     Ok(Json(dto::ArtistList {
-        items: library.artists().await?.iter().map(Into::into).collect(),
+        items: decorate::artists(&people, caller.user.id, &artists).await?,
     }))
 }
 
