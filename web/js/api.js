@@ -38,9 +38,13 @@ export const listenerId = (() => {
   } catch { return fresh(); }
 })();
 
-async function request(path, { method = 'GET', body, signal, signingIn = false } = {}) {
-  const init = { method, signal, headers: {} };
-  if (body !== undefined) {
+/** `raw` sends a body as it is, with its own `contentType` (an M3U file); `body` is JSON. */
+async function request(path, { method = 'GET', body, raw, contentType, signal, keepalive = false, signingIn = false } = {}) {
+  const init = { method, signal, keepalive, headers: {} };
+  if (raw !== undefined) {
+    init.headers['content-type'] = contentType;
+    init.body = raw;
+  } else if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -85,13 +89,37 @@ export const api = {
   tracks: ({ q = '', limit = 200, offset = 0 } = {}) =>
     getJson(`/api/tracks?${new URLSearchParams({ q, limit, offset })}`),
   track: (id) => getJson(`/api/tracks/${id}`),
-  albums: () => getJson('/api/albums'),
+  /** sort: 'name' (the default), 'recent' or 'frequent' (the caller's plays; unplayed albums
+   *  are left out of both). */
+  albums: (sort = 'name') => getJson(sort === 'name' ? '/api/albums' : `/api/albums?sort=${sort}`),
   album: (id) => getJson(`/api/albums/${id}`),
   artists: () => getJson('/api/artists'),
   artworkUrl: (trackId) => `/api/tracks/${trackId}/artwork`,
   scanStatus: () => getJson('/api/library/scan'),
   startScan: () => postJson('/api/library/scan'),
   unreadable: () => getJson('/api/library/unreadable'),
+
+  // your music (docs/API.md "Your music"): everything belongs to the signed-in user
+  playlists: () => getJson('/api/playlists'),
+  playlist: (id) => getJson(`/api/playlists/${id}`),
+  /** `{name, comment?, public?, track_ids?}` → the Playlist with its tracks. */
+  createPlaylist: (fields) => postJson('/api/playlists', fields),
+  /** `{name?, comment?, public?, track_ids?}`; `track_ids` replaces the whole order. */
+  updatePlaylist: (id, fields) => send('PUT', `/api/playlists/${id}`, fields),
+  deletePlaylist: (id) => send('DELETE', `/api/playlists/${id}`),
+  m3uUrl: (id) => `/api/playlists/${id}/m3u`,
+  /** Imports M3U text (or a File/Blob) as a new playlist: `{playlist, unmatched: [line]}`. */
+  importM3u: async (name, m3u) => (await request(`/api/playlists/import?${new URLSearchParams({ name })}`,
+    { method: 'POST', raw: m3u, contentType: 'audio/x-mpegurl' })).json(),
+  /** kind: 'track' | 'album' | 'artist'. */
+  setFavorite: (kind, id, on) => send(on ? 'PUT' : 'DELETE', `/api/${kind}s/${id}/favorite`),
+  favorites: () => getJson('/api/favorites'),
+  history: ({ limit = 50, offset = 0 } = {}) => getJson(`/api/history?${new URLSearchParams({ limit, offset })}`),
+  savedQueue: () => getJson('/api/player/queue'),
+  /** `{track_ids, current_index, position_s}`; keepalive lets it outlive the page (pagehide). */
+  saveQueue: (q, { keepalive = false } = {}) => send('PUT', '/api/player/queue', q, { keepalive }),
+  lyrics: (id) => getJson(`/api/tracks/${id}/lyrics`),
+  waveform: (id, points) => getJson(`/api/tracks/${id}/waveform?points=${points}`),
 
   metadata: (id) => getJson(`/api/stream/${id}/metadata`),
   chunkUrl(id, n, variant, preset) {
