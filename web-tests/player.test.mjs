@@ -268,7 +268,7 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
       const e = window.auralis.engine;
       return e.playhead && e.playhead.sample >= 12.3 * 48000 && e.position >= 12.3
         && document.querySelector('#buffering').hidden
-        && Number(document.querySelector('#seek').value) >= 12.3
+        && Number(document.querySelector('#seek').getAttribute('aria-valuenow')) >= 12 // the waveform seek bar
         && [...document.images].every((i) => i.hidden || i.complete);
     }, null, { polling: 20, timeout: 10_000, what: 'the page to be ready for the screenshot' });
     const png = await page.screenshot({ path: SCREENSHOT });
