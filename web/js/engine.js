@@ -434,6 +434,7 @@ export class Engine extends EventTarget {
     if (playingSlot) {
       if (playingSlot.track !== this.cur) {
         this.cur = playingSlot.track;
+        this.nextConsumed();
         this.stats.trackSwitches.push({ trackId: this.cur.id, frame: playingSlot.startFrame });
         this.emit('trackchange', { trackId: this.cur.id, auto: true });
         this.report();
@@ -505,6 +506,15 @@ export class Engine extends EventTarget {
     this.loadingNext = job;
   }
 
+  /** The next track has started: it is the current one now, and what follows it is unknown
+   *  until setNext() says (the trackchange listener does at once). Without this a queue with
+   *  the same track twice in a row would reuse the playing track's object as its own next,
+   *  never announce the second playthrough, and loop it. */
+  nextConsumed() {
+    this.nextId = null;
+    this.nextTrack = null;
+  }
+
   /** The next track has another sample rate: hand over to its (prepared) context. */
   switchOutput(slot) {
     const old = this.out;
@@ -513,6 +523,7 @@ export class Engine extends EventTarget {
     slot.startFrame = this.out.frameSoon(0.005);
     this.schedule(slot, slot.startFrame);
     this.cur = slot.track;
+    this.nextConsumed();
     this.stats.trackSwitches.push({ trackId: slot.track.id, frame: slot.startFrame, newContext: true });
     if (this.playing) this.out.ctx.resume();
     old.ctx.close();
