@@ -45,7 +45,7 @@ function show(out) {
   const { nodes, tracks } = Array.isArray(out) ? { nodes: out, tracks: null } : out;
   const view = $('#view');
   const hadFocus = view.contains(document.activeElement) || document.activeElement === document.body || !document.activeElement;
-  view.replaceChildren(...nodes);
+  view.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
   playable = tracks ?? null;
   return hadFocus;
 }

@@ -260,6 +260,7 @@ export class SeekBar {
     const dpr = window.devicePixelRatio || 1;
     const w = this.el.clientWidth;
     const hgt = this.el.clientHeight;
+    this.el.dataset.waveform = this.peaks && this.track ? 'peaks' : 'plain';
     if (!w || !hgt) return;
     if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(hgt * dpr)) {
       canvas.width = Math.round(w * dpr);

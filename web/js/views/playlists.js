@@ -63,9 +63,9 @@ export async function playlistsView() {
       result.replaceChildren(
         h('p', { class: 'form-ok' }, `Imported “${playlist.name}”: ${plural(playlist.tracks.length, 'track')}. `,
           h('a', { href: `#/playlist/${playlist.id}` }, `Open “${playlist.name}”`)),
-        unmatched.length ? [
+        ...(unmatched.length ? [
           h('p', { class: 'warn', id: 'unmatched-title' }, `${plural(unmatched.length, 'line')} matched no track of the library:`),
-          h('ul', { class: 'unmatched', id: 'import-unmatched', 'aria-labelledby': 'unmatched-title' }, unmatched.map((l) => h('li', {}, h('code', {}, l))))] : []);
+          h('ul', { class: 'unmatched', id: 'import-unmatched', 'aria-labelledby': 'unmatched-title' }, unmatched.map((l) => h('li', {}, h('code', {}, l))))] : []));
       showLists((await api.playlists()).items);
     } catch (e) {
       result.replaceChildren();
