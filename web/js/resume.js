@@ -23,12 +23,21 @@ let inFlight = null;
 let seenSeek = null; // engine.stats.lastSeek of the last save
 let offer = null; // the saved queue offered for resuming
 
+/** Where the playing track is, read from the audio clock (engine.position is updated every
+ *  100 ms, so just after a pause it can still be behind what was heard). */
+function heard(trackId) {
+  if (engine.trackId !== trackId) return 0;
+  const ph = engine.playhead;
+  if (ph && ph.trackId === trackId && engine.ctx) return ph.sample / engine.ctx.sampleRate;
+  return engine.position;
+}
+
 function snapshot() {
   if (!state.user || !state.queue.length || state.index < 0) return null;
   return {
     track_ids: state.queue.map((t) => t.id),
     current_index: state.index,
-    position_s: Math.max(0, Math.round((engine.trackId === state.queue[state.index].id ? engine.position : 0) * 1000) / 1000),
+    position_s: Math.max(0, Math.round(heard(state.queue[state.index].id) * 1000) / 1000),
   };
 }
 

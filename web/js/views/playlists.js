@@ -256,11 +256,12 @@ export async function playlistView(id) {
     ...listActions(order, 'playlist', { playId: 'play-playlist' }),
     h('a', { class: 'btn secondary', href: api.m3uUrl(p.id), download: fileName(p.name) }, 'Export M3U'),
   ];
-  const owner = mine ? h('div', { class: 'row-actions wrap' },
-    h('button', { class: 'btn secondary', type: 'button', onclick: rename }, 'Rename'),
-    h('div', { class: 'fld check inline' }, publicBox, h('label', { for: 'pl-public' }, 'Public'),
-      h('span', { class: 'hint', id: 'pl-public-hint' }, 'Other users can see and play it, not change it.')),
-    h('button', { class: 'btn danger', type: 'button', onclick: remove_ }, 'Delete playlist')) : null;
+  const owner = mine ? [
+    h('div', { class: 'row-actions wrap' },
+      h('button', { class: 'btn secondary', type: 'button', onclick: rename }, 'Rename'),
+      h('div', { class: 'fld check inline' }, publicBox, h('label', { for: 'pl-public' }, 'Public')),
+      h('button', { class: 'btn danger', type: 'button', onclick: remove_ }, 'Delete playlist')),
+    h('p', { class: 'hint pl-hint', id: 'pl-public-hint' }, 'A public playlist can be seen and played by the other users, not changed.')] : null;
 
   draw();
   return {
