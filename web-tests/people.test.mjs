@@ -200,6 +200,13 @@ describe('your music, heard (real server, headless chromium)', { timeout: 240_00
   });
 
   it('a second page offers to resume the queue where the first one stopped, and does', async () => {
+    // every save of the queue this page sends, on the page's clock
+    await page.evaluate(() => {
+      const { api } = window.auralis;
+      const save = api.saveQueue;
+      window.saves = [];
+      api.saveQueue = (...a) => { window.saves.push(performance.now()); return save(...a); };
+    });
     await playAlbum(page);
     await page.getByRole('button', { name: 'Next track' }).click();
     await page.waitForFunction((i) => window.auralis.engine.trackId === i && window.auralis.engine.position > 0.1, id['Second Movement']);
@@ -217,6 +224,11 @@ describe('your music, heard (real server, headless chromium)', { timeout: 240_00
     }, null, { what: 'the paused queue saved on the server' });
     assert.ok(saved.position_s > 13.3 && saved.position_s < 15, `saved at ${saved.position_s} s`);
     assert.deepEqual(saved.track_ids, [id['First Movement'], id['Second Movement']]);
+    // a new queue, a track change, a seek and a pause within a few seconds: saved, at most once a second
+    const saves = await page.evaluate(() => window.saves);
+    assert.ok(saves.length >= 2, `${saves.length} saves`);
+    const gaps = saves.slice(1).map((t, i) => t - saves[i]);
+    assert.ok(Math.min(...gaps) >= 999, `saves ${Math.round(Math.min(...gaps))} ms apart`);
 
     const second = await h.newPage();
     try {

@@ -78,12 +78,31 @@ describe('on a phone (360×740, real server, headless chromium, the page\'s CSP)
     const problems = {};
     for (const r of routes) {
       await page.evaluate((x) => { location.hash = x; }, r);
-      await page.locator('#view h1').waitFor();
-      await page.waitForFunction((x) => location.hash === x && document.querySelector('#view h1'), r);
+      await page.waitForFunction((x) => document.querySelector('#view').dataset.route === x && document.querySelector('#view h1'), r);
       await page.evaluate(() => document.fonts.ready);
       const bad = await sideways(page);
       if (bad.length) problems[r] = bad;
     }
+    assert.deepEqual(problems, {});
+  });
+
+  it('wider screens do not get worse: no sideways scroll at 900 and 1280 px, lyrics open or not', async () => {
+    const problems = {};
+    for (const width of [900, 1280]) {
+      await page.setViewportSize({ width, height: 800 });
+      for (const lyrics of [false, true]) {
+        const toggle = page.getByRole('button', { name: 'Lyrics', exact: true });
+        if ((await toggle.getAttribute('aria-expanded') === 'true') !== lyrics) await toggle.click();
+        for (const r of routes) {
+          await page.evaluate((x) => { location.hash = x; }, r);
+          await page.waitForFunction((x) => document.querySelector('#view').dataset.route === x && document.querySelector('#view h1'), r);
+          const bad = await sideways(page);
+          if (bad.length) problems[`${width} px${lyrics ? ' with lyrics' : ''} ${r}`] = bad;
+        }
+      }
+    }
+    await page.getByRole('button', { name: 'Lyrics', exact: true }).click(); // closed again
+    await page.setViewportSize(PHONE);
     assert.deepEqual(problems, {});
   });
 

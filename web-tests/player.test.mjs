@@ -186,6 +186,8 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
     assert.match(await page.textContent('#cache'), /Cached/);
     const pct = await page.getAttribute('#cache', 'data-percent');
     assert.equal(pct, '100');
+    // the waveform seek bar shows every chunk of the track as cached
+    assert.equal(await page.getAttribute('#seek', 'data-cached-chunks'), String(TRACK_SECONDS / CHUNK_SECONDS));
   });
 
   it('an uncached seek shows buffering, then lands on the exact sample', async () => {
