@@ -117,6 +117,7 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
       const id = e.trackId;
       const [A, W] = await Promise.all([T.reference(id, 'processed', e.enh.preset), T.reference(id, 'processed', 'warm')]);
       await e.seek(12);
+      await T.processedReady(); // the adaptive chunks, not the original standing in for them
       await T.settled();
       T.start();
       await T.recordFor(0.1);
@@ -264,6 +265,8 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
     await page.evaluate(() => window.auralis.engine.seek(12.3));
     await page.goto(page.url().replace(/#.*$/, '') + '#/album/' + (await page.evaluate(() => window.auralis.state.queue[0].album_id)));
     await page.waitForSelector('table.tracks');
+    await page.getByRole('button', { name: 'Lyrics', exact: true }).click(); // the lyrics panel beside the view
+    await page.waitForSelector('#lyrics .lyrics-plain');
     // what the screenshot shows is in place: the seek heard and drawn, no spinner, images and fonts loaded
     await until(page, async () => {
       await document.fonts.ready;

@@ -171,7 +171,8 @@ export class LyricsPanel {
     const box = this.body;
     const top = b.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
     if (top < box.scrollTop || top + b.offsetHeight > box.scrollTop + box.clientHeight) {
-      box.scrollTo({ top: Math.max(0, top - box.clientHeight / 3), behavior: 'smooth' });
+      const still = matchMedia('(prefers-reduced-motion: reduce)').matches;
+      box.scrollTo({ top: Math.max(0, top - box.clientHeight / 3), behavior: still ? 'auto' : 'smooth' });
     }
   }
 

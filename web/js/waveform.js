@@ -70,11 +70,11 @@ export class SeekBar {
     this.el.setAttribute('aria-disabled', String(!track));
     if (track) {
       const gen = this.gen;
-      api.metadata(track.id).then((m) => { if (gen === this.gen) { this.meta = m; this.aria(); this.draw(); } }).catch(() => {});
+      api.metadata(track.id).then((m) => { if (gen === this.gen) { this.meta = m; this.aria(); this.cacheChanged(); } }).catch(() => {});
       this.loadPeaks();
     }
     this.aria();
-    this.draw();
+    this.cacheChanged();
   }
 
   /** Asks for the waveform again if it was missing (the analysis may have finished). */
@@ -91,27 +91,33 @@ export class SeekBar {
   // ---- the cached part ----------------------------------------------------------------------
 
   /** The preset whose chunks count as cached (with the original), as the cache indicator does. */
+  /** `full` stays as it is until the player learns the new preset's status (setFull), so the
+   *  bar and the "Cached" indicator always agree. */
   setPreset(preset) {
     if (preset === this.preset) return;
     this.preset = preset;
-    this.full = false;
-    this.draw();
+    this.cacheChanged();
   }
 
   chunkCached(chunk, variant) {
     if (!this.chunks.has(chunk)) this.chunks.set(chunk, new Set());
     this.chunks.get(chunk).add(variant);
-    this.draw();
+    this.cacheChanged();
   }
 
   setFull(full) {
     this.full = full;
-    this.draw();
+    this.cacheChanged();
   }
 
   evicted() {
     this.chunks = new Map();
     this.full = false;
+    this.cacheChanged();
+  }
+
+  cacheChanged() {
+    this.el.dataset.cachedChunks = String(this.cachedCount());
     this.draw();
   }
 
@@ -198,6 +204,27 @@ export class SeekBar {
 
   // ---- drawing -----------------------------------------------------------------------------
 
+  /** The bar's colours, from its CSS custom properties (read once: a style read per paint costs). */
+  colors() {
+    if (this.palette) return this.palette;
+    const css = getComputedStyle(this.el);
+    const color = (name, dflt) => css.getPropertyValue(name).trim() || dflt;
+    this.palette = {
+      cPlayed: color('--wave-played', '#7c5cff'), cCached: color('--wave-cached', '#6b7385'),
+      cRest: color('--wave-rest', '#343946'), cStrip: color('--wave-strip', '#38d39f'), cHead: color('--text', '#e8eaf0'),
+    };
+    return this.palette;
+  }
+
+  /** Which chunks show as cached, as a string (a repaint is needed when it changes). */
+  cachedKey() {
+    if (!this.meta) return '';
+    if (this.full) return 'all';
+    let k = '';
+    for (let c = 0; c < this.meta.total_chunks; c++) k += this.isCached(c) ? '1' : '0';
+    return k;
+  }
+
   aria() {
     const d = this.duration;
     const p = Math.min(d, Math.max(0, this.position));
@@ -208,7 +235,6 @@ export class SeekBar {
       this.el.setAttribute('aria-valuenow', now);
       this.el.setAttribute('aria-valuetext', this.track ? `${fmtTime(p)} of ${fmtTime(d)}` : 'Nothing playing');
     }
-    this.el.dataset.cachedChunks = String(this.cachedCount());
   }
 
   resized() {
@@ -266,19 +292,18 @@ export class SeekBar {
       canvas.width = Math.round(w * dpr);
       canvas.height = Math.round(hgt * dpr);
     }
-    const g = canvas.getContext('2d');
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.clearRect(0, 0, w, hgt);
-    const css = getComputedStyle(this.el);
-    const color = (name, dflt) => css.getPropertyValue(name).trim() || dflt;
-    const cPlayed = color('--wave-played', '#7c5cff');
-    const cCached = color('--wave-cached', '#6b7385');
-    const cRest = color('--wave-rest', '#343946');
-    const cStrip = color('--wave-strip', '#38d39f');
     const d = this.duration;
     const pos = this.dragging ?? this.position;
     const playedX = d > 0 ? Math.min(1, Math.max(0, pos / d)) * w : 0;
     const meta = this.meta;
+    // the bar is repainted on every position update: skip it when nothing visible moved
+    const sig = `${w}x${hgt}@${dpr}|${this.track?.id}|${this.peaks?.length}|${Math.round(playedX * dpr)}|${this.cachedKey()}`;
+    if (sig === this.sig) return;
+    this.sig = sig;
+    const g = canvas.getContext('2d');
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, hgt);
+    const { cPlayed, cCached, cRest, cStrip, cHead } = this.colors();
     const chunkAtX = (x) => (meta && d > 0 ? Math.min(meta.total_chunks - 1, Math.floor(((x / w) * meta.total_samples) / meta.chunk_samples)) : -1);
     const stripH = 2;
     const mid = (hgt - stripH - 1) / 2;
@@ -318,7 +343,7 @@ export class SeekBar {
       }
     }
     if (this.track) {
-      g.fillStyle = color('--text', '#e8eaf0');
+      g.fillStyle = cHead;
       g.fillRect(Math.min(w - 2, Math.max(0, playedX - 1)), 0, 2, hgt - stripH - 1);
     }
   }
