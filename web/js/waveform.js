@@ -38,7 +38,8 @@ export class SeekBar {
     this.retry = null;
     this.wanted = new Map(); // `${id}/${points}` -> peaks (small cache)
     this.drawQueued = false;
-    new ResizeObserver(() => this.resized()).observe(el);
+    this.size = { w: 0, h: 0 }; // css px, from the ResizeObserver (reading layout per update costs)
+    new ResizeObserver(([entry]) => this.resized(entry.contentRect)).observe(el);
     el.addEventListener('pointerdown', (e) => this.down(e));
     el.addEventListener('pointermove', (e) => this.move(e));
     el.addEventListener('pointerup', (e) => this.up(e));
@@ -229,25 +230,25 @@ export class SeekBar {
     const d = this.duration;
     const p = Math.min(d, Math.max(0, this.position));
     const now = String(Math.floor(p));
-    this.el.setAttribute('aria-valuemin', '0');
-    this.el.setAttribute('aria-valuemax', String(Math.floor(d)));
+    const max = String(Math.floor(d));
+    if (this.el.getAttribute('aria-valuemax') !== max) this.el.setAttribute('aria-valuemax', max);
     if (this.el.getAttribute('aria-valuenow') !== now || !this.track) {
       this.el.setAttribute('aria-valuenow', now);
       this.el.setAttribute('aria-valuetext', this.track ? `${fmtTime(p)} of ${fmtTime(d)}` : 'Nothing playing');
     }
   }
 
-  resized() {
-    const w = this.el.clientWidth;
-    const points = pointsFor(w);
+  resized({ width, height }) {
+    this.size = { w: width, h: height };
+    const points = pointsFor(width);
     if (this.track && points !== this.points) this.loadPeaks();
     this.draw(true);
   }
 
   loadPeaks() {
     const track = this.track;
-    if (!track) return;
-    const points = pointsFor(this.el.clientWidth);
+    if (!track || !this.size.w) return; // not laid out yet: resized() asks once it is
+    const points = pointsFor(this.size.w);
     const key = `${track.id}/${points}`;
     clearTimeout(this.retry);
     if (this.wanted.has(key)) {
@@ -274,9 +275,19 @@ export class SeekBar {
     });
   }
 
+  /** What the bar shows, in a string: nothing to repaint while it stays the same. */
+  signature() {
+    const { w, h: hgt } = this.size;
+    const d = this.duration;
+    const pos = this.dragging ?? this.position;
+    const dpr = window.devicePixelRatio || 1;
+    const x = d > 0 ? Math.round(Math.min(1, Math.max(0, pos / d)) * w * dpr) : 0;
+    return `${w}x${hgt}@${dpr}|${this.track?.id}|${this.peaks?.length}|${x}|${this.cachedKey()}`;
+  }
+
   draw(now = false) {
     if (now) { this.paint(); return; }
-    if (this.drawQueued) return;
+    if (this.drawQueued || this.signature() === this.sig) return;
     this.drawQueued = true;
     requestAnimationFrame(() => { this.drawQueued = false; this.paint(); });
   }
@@ -284,8 +295,7 @@ export class SeekBar {
   paint() {
     const { canvas } = this;
     const dpr = window.devicePixelRatio || 1;
-    const w = this.el.clientWidth;
-    const hgt = this.el.clientHeight;
+    const { w, h: hgt } = this.size;
     this.el.dataset.waveform = this.peaks && this.track ? 'peaks' : 'plain';
     if (!w || !hgt) return;
     if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(hgt * dpr)) {
@@ -296,8 +306,8 @@ export class SeekBar {
     const pos = this.dragging ?? this.position;
     const playedX = d > 0 ? Math.min(1, Math.max(0, pos / d)) * w : 0;
     const meta = this.meta;
-    // the bar is repainted on every position update: skip it when nothing visible moved
-    const sig = `${w}x${hgt}@${dpr}|${this.track?.id}|${this.peaks?.length}|${Math.round(playedX * dpr)}|${this.cachedKey()}`;
+    // the bar is asked to draw on every position update: skip it when nothing visible moved
+    const sig = this.signature();
     if (sig === this.sig) return;
     this.sig = sig;
     const g = canvas.getContext('2d');
