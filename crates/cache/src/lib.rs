@@ -37,6 +37,7 @@ mod listener;
 pub mod manager;
 pub mod session;
 mod status;
+pub mod streams;
 mod tier1;
 mod tier2;
 mod worker;
@@ -47,6 +48,7 @@ pub use key::TrackDesc;
 pub use listener::ListenerKey;
 pub use manager::{Cache, Config};
 pub use status::{CacheStats, ListenerStatus, QueuedTask, Tier, TrackStatus, VariantCount};
+pub use streams::{valid_stream_name, StreamFile, StreamWriter};
 pub use worker::Priority;
 
 use std::path::PathBuf;

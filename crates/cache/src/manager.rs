@@ -15,6 +15,7 @@
 use crate::events::CacheEvent;
 use crate::key::TrackKey;
 use crate::status::{CacheStats, ListenerStatus, QueuedTask, Tier, TrackStatus, VariantCount};
+use crate::streams::{valid_stream_name, StreamFile, StreamWriter};
 use crate::tier1::{HotKey, Tier1};
 use crate::tier2::{DiskStore, Index, TrackEntry};
 use crate::worker::{self, FlightId, Outcome, Priority, Queue, Task, TrackRef, Waiter};
@@ -507,6 +508,20 @@ impl Shared {
                 }
             })
             .collect()
+    }
+
+    /// Records a complete stream file and enforces the limits.
+    pub(crate) fn record_stream(&self, track: TrackId, hash: u64, name: &str, size: u64) {
+        let trash = {
+            let mut st = self.state.lock();
+            st.index
+                .insert_stream(hash, Some(track), name.to_string(), size);
+            st.index.touch(hash);
+            let (events, trash) = st.evict(self);
+            self.send(events);
+            trash
+        };
+        self.delete(trash);
     }
 
     /// Drops a damaged tier-2 file from the index and the disk.
@@ -1128,6 +1143,79 @@ impl Cache {
             }
             notified.await;
         }
+    }
+
+    /// A complete encoded stream of `track` named `name` (see [`crate::streams`]), if tier 2
+    /// has one for the track's current file version. Marks the track recently used.
+    pub async fn stream_file(
+        &self,
+        track: TrackId,
+        name: &str,
+    ) -> Result<Option<StreamFile>, CacheError> {
+        if !valid_stream_name(name) {
+            return Ok(None);
+        }
+        let tref = self.track_ref(track).await?;
+        let Some(len) = ({
+            let mut st = self.shared.state.lock();
+            let size = st.index.stream_size(tref.hash, name);
+            if size.is_some() {
+                st.index.touch(tref.hash);
+            }
+            size
+        }) else {
+            return Ok(None);
+        };
+        let path = self.shared.store.stream_path(tref.hash, name);
+        let p = path.clone();
+        let on_disk = tokio::task::spawn_blocking(move || std::fs::metadata(p).map(|m| m.len()))
+            .await
+            .ok()
+            .and_then(Result::ok);
+        if on_disk == Some(len) {
+            return Ok(Some(StreamFile { path, len }));
+        }
+        // Gone or changed behind our back: forget it (it is rebuilt by the next play).
+        let mut st = self.shared.state.lock();
+        st.counters.damaged += 1;
+        st.index.remove_stream(tref.hash, name);
+        drop(st);
+        let _ = std::fs::remove_file(&path);
+        Ok(None)
+    }
+
+    /// Starts writing an encoded stream of `track` named `name`; it joins tier 2 when
+    /// committed. Fails for a name [`valid_stream_name`] refuses.
+    pub async fn stream_writer(
+        &self,
+        track: TrackId,
+        name: &str,
+    ) -> Result<StreamWriter, CacheError> {
+        if !valid_stream_name(name) {
+            return Err(CacheError::io(
+                &self.shared.config.dir,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("invalid stream name {name:?}"),
+                ),
+            ));
+        }
+        let tref = self.track_ref(track).await?;
+        let tmp = self.shared.store.temp_path();
+        let t = tmp.clone();
+        let file = tokio::task::spawn_blocking(move || std::fs::File::create(t))
+            .await
+            .map_err(|e| CacheError::io(&tmp, std::io::Error::other(e.to_string())))?
+            .map_err(|e| CacheError::io(&tmp, e))?;
+        Ok(StreamWriter {
+            shared: Arc::clone(&self.shared),
+            track,
+            hash: tref.hash,
+            name: name.to_string(),
+            tmp,
+            file: Some(std::io::BufWriter::with_capacity(1 << 16, file)),
+            len: 0,
+        })
     }
 
     /// The path of a chunk's tier-2 file (whether or not it exists), for tests and tools.

@@ -3,6 +3,7 @@
 //! Layout under the cache directory:
 //! ```text
 //! tracks/<track-key-hash:016x>/<variant>/<chunk>.chunk   one chunk file
+//! tracks/<track-key-hash:016x>/streams/<name>.stream     a whole encoded stream (see `streams`)
 //! tmp/                                                 files being written (emptied at start-up)
 //! trash/                                               evicted tracks being deleted (emptied at start-up)
 //! ```
@@ -28,6 +29,19 @@ use std::time::{Instant, SystemTime};
 
 const MAGIC: &[u8; 8] = b"AURCHNK1";
 const EXT: &str = "chunk";
+/// The folder of a track's encoded streams, beside its variant folders.
+pub(crate) const STREAMS_DIR: &str = "streams";
+const STREAM_EXT: &str = "stream";
+
+/// Names a stream file may have: short, lower-case ASCII letters, digits and `@._-`, not
+/// starting with a dot (so a name can never leave its folder).
+pub fn valid_stream_name(name: &str) -> bool {
+    (1..=96).contains(&name.len())
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"@._-".contains(&b))
+}
 
 /// Why a chunk file could not be served.
 #[derive(Debug)]
@@ -87,6 +101,8 @@ pub(crate) struct ScannedTrack {
     pub hash: u64,
     pub newest: SystemTime,
     pub chunks: Vec<(Variant, u64, u64)>,
+    /// Encoded streams: name and size.
+    pub streams: Vec<(String, u64)>,
 }
 
 /// The chunk files on disk.
@@ -140,11 +156,16 @@ impl DiskStore {
                 hash,
                 newest: SystemTime::UNIX_EPOCH,
                 chunks: Vec::new(),
+                streams: Vec::new(),
             };
             let Ok(variant_dirs) = entries(&track_dir.path()) else {
                 continue;
             };
             for variant_dir in variant_dirs {
+                if variant_dir.file_name() == STREAMS_DIR && is_dir(&variant_dir) {
+                    self.scan_streams(&variant_dir.path(), &mut track);
+                    continue;
+                }
                 let variant = variant_dir
                     .file_name()
                     .to_str()
@@ -188,6 +209,49 @@ impl DiskStore {
         Ok(out)
     }
 
+    fn scan_streams(&self, dir: &Path, track: &mut ScannedTrack) {
+        let Ok(files) = entries(dir) else {
+            return;
+        };
+        for file in files {
+            let path = file.path();
+            let name = path
+                .extension()
+                .filter(|e| *e == STREAM_EXT)
+                .and_then(|_| path.file_stem()?.to_str())
+                .filter(|n| valid_stream_name(n))
+                .map(str::to_string);
+            match (name, file.metadata()) {
+                (Some(name), Ok(meta)) if meta.is_file() => {
+                    if let Ok(m) = meta.modified() {
+                        track.newest = track.newest.max(m);
+                    }
+                    track.streams.push((name, meta.len()));
+                }
+                (_, Err(e)) => {
+                    tracing::warn!(path = %path.display(), error = %e, "skipping an unreadable cache entry");
+                }
+                _ => remove_any(&path),
+            }
+        }
+    }
+
+    /// Where a track's encoded stream `name` lives (whether or not it exists).
+    pub fn stream_path(&self, hash: u64, name: &str) -> PathBuf {
+        self.track_dir(hash)
+            .join(STREAMS_DIR)
+            .join(format!("{name}.{STREAM_EXT}"))
+    }
+
+    /// A fresh temporary file path (under `tmp/`, emptied at start-up).
+    pub fn temp_path(&self) -> PathBuf {
+        self.tmp.join(format!(
+            "{}-{}.tmp",
+            std::process::id(),
+            self.seq.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+
     pub fn track_dir(&self, hash: u64) -> PathBuf {
         self.tracks.join(format!("{hash:016x}"))
     }
@@ -209,11 +273,7 @@ impl DiskStore {
     ) -> io::Result<u64> {
         let data = encode(key_text, payload);
         let path = self.chunk_path(hash, variant, chunk);
-        let tmp = self.tmp.join(format!(
-            "{}-{}.tmp",
-            std::process::id(),
-            self.seq.fetch_add(1, Ordering::Relaxed)
-        ));
+        let tmp = self.temp_path();
         let result = (|| {
             let mut f = fs::File::create(&tmp)?;
             f.write_all(&data)?;
@@ -307,6 +367,8 @@ pub(crate) struct TrackEntry {
     pub track: Option<TrackId>,
     /// Variant → chunk → file size in bytes.
     pub chunks: HashMap<Variant, BTreeMap<u64, u64>>,
+    /// Encoded stream name → file size in bytes.
+    pub streams: HashMap<String, u64>,
     pub bytes: u64,
     pub last_used: u64,
     /// When caching work for it started in this process (for "seconds to full").
@@ -340,6 +402,9 @@ impl Index {
             for (v, c, size) in t.chunks {
                 index.insert(t.hash, None, c, v, size);
             }
+            for (name, size) in t.streams {
+                index.insert_stream(t.hash, None, name, size);
+            }
         }
         index
     }
@@ -359,6 +424,7 @@ impl Index {
             hash,
             track: None,
             chunks: HashMap::new(),
+            streams: HashMap::new(),
             bytes: 0,
             last_used: tick,
             started: Instant::now(),
@@ -400,6 +466,34 @@ impl Index {
         if old.is_none() {
             self.chunks += 1;
         }
+    }
+
+    /// Records an encoded stream file (replacing one of the same name).
+    pub fn insert_stream(&mut self, hash: u64, track: Option<TrackId>, name: String, size: u64) {
+        let entry = self.entry(hash);
+        if track.is_some() {
+            entry.track = track;
+        }
+        let old = entry.streams.insert(name, size).unwrap_or(0);
+        entry.bytes = entry.bytes - old + size;
+        self.bytes = self.bytes - old + size;
+    }
+
+    /// The size of a track's encoded stream `name`, if recorded.
+    pub fn stream_size(&self, hash: u64, name: &str) -> Option<u64> {
+        self.tracks.get(&hash)?.streams.get(name).copied()
+    }
+
+    pub fn remove_stream(&mut self, hash: u64, name: &str) -> bool {
+        let Some(entry) = self.tracks.get_mut(&hash) else {
+            return false;
+        };
+        let Some(size) = entry.streams.remove(name) else {
+            return false;
+        };
+        entry.bytes -= size;
+        self.bytes -= size;
+        true
     }
 
     pub fn remove_chunk(&mut self, hash: u64, chunk: u64, variant: Variant) -> bool {

@@ -16,6 +16,7 @@
 pub mod accounts;
 mod artwork;
 pub mod bench;
+pub mod browse;
 mod error;
 pub mod lyrics;
 mod model;
@@ -74,7 +75,8 @@ const TRACK_ORDER: &str = "COALESCE(t.album_artist, t.artist, '') COLLATE NOCASE
     t.album COLLATE NOCASE, COALESCE(t.disc_number, 0), COALESCE(t.track_number, 0), t.path";
 
 const ALBUM_COLUMNS: &str =
-    "al.id, al.title, al.artist, al.artist_id, al.year, al.track_count, al.duration, al.artwork_track_id";
+    "al.id, al.title, al.artist, al.artist_id, al.year, al.track_count, al.duration, al.artwork_track_id,
+    (SELECT MIN(mtime_ns) FROM tracks WHERE album_id = al.id)";
 
 fn track_from_row(row: &Row) -> rusqlite::Result<Track> {
     let artwork_kind: i64 = row.get(21)?;
@@ -139,6 +141,9 @@ fn album_from_row(row: &Row) -> rusqlite::Result<Album> {
         track_count: row.get(5)?,
         duration_seconds: row.get(6)?,
         artwork_track_id: row.get(7)?,
+        created_at: row
+            .get::<_, Option<i64>>(8)?
+            .map(|ns| ns.div_euclid(1_000_000_000)),
     })
 }
 

@@ -68,6 +68,8 @@ pub struct Album {
     pub duration_seconds: f64,
     /// A track whose artwork stands for the album (pass it to `Library::artwork`).
     pub artwork_track_id: Option<i64>,
+    /// The modification time of its oldest file, Unix seconds (the nearest thing to "added").
+    pub created_at: Option<i64>,
 }
 
 /// An album with its tracks ordered by disc number, track number, path.

@@ -24,6 +24,10 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time limit of an API request (event streams and chunks excepted).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default caps on open event streams, per user and in all.
+/// Subsonic streams one user may have open: a few devices, each with a stream and a prefetch.
+pub const DEFAULT_MEDIA_STREAMS_PER_USER: usize = 8;
+/// Subsonic streams open in all.
+pub const DEFAULT_MEDIA_STREAMS: usize = 64;
 pub const DEFAULT_EVENT_STREAMS_PER_USER: usize = 16;
 pub const DEFAULT_EVENT_STREAMS: usize = 256;
 /// File name of the SQLite library inside the data folder.
@@ -57,6 +61,10 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     pub event_streams_per_user: usize,
     pub event_streams: usize,
+    /// Caps on Subsonic media streams open at once (each holds encoder state and a few
+    /// chunks): per user, and in all.
+    pub media_streams_per_user: usize,
+    pub media_streams: usize,
     /// The argon2 cost of new password hashes; `None` keeps the library's default. Test suites
     /// lower it.
     pub password_policy: Option<auralis_library::PasswordPolicy>,
@@ -80,6 +88,8 @@ impl ServerConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             event_streams_per_user: DEFAULT_EVENT_STREAMS_PER_USER,
             event_streams: DEFAULT_EVENT_STREAMS,
+            media_streams_per_user: DEFAULT_MEDIA_STREAMS_PER_USER,
+            media_streams: DEFAULT_MEDIA_STREAMS,
             password_policy: None,
         }
     }

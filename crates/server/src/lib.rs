@@ -13,6 +13,7 @@ pub mod http;
 pub mod listen;
 mod lockfile;
 pub mod net;
+pub mod subsonic;
 
 use std::net::SocketAddr;
 

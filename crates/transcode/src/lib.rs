@@ -22,6 +22,7 @@ mod chunk;
 mod error;
 mod flac_frames;
 mod flac_stream;
+mod mix;
 mod mp3;
 mod opus;
 pub mod policy;
@@ -32,6 +33,7 @@ pub use chunk::{chunk_info, decode_chunk, ChunkInfo, DecodedChunk};
 pub use error::TranscodeError;
 pub use flac_frames::STREAM_HEADER_LEN as FLAC_HEADER_LEN;
 pub use flac_stream::{flac_header, FlacConcat, MAX_BLOCK as FLAC_MAX_BLOCK};
+pub use mix::mix_chunks;
 pub use mp3::{mp3_bitrate_at_most, Mp3Encoder, MP3_BITRATES};
 pub use opus::{
     opus_output_len, target_bps as opus_target_bps, OpusEncoder, OPUS_FRAME, OPUS_KBPS_RANGE,

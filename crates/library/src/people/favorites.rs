@@ -1,6 +1,6 @@
 //! Favourites ("starred" in Subsonic): tracks, albums and artists a user marked, with when.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -86,16 +86,22 @@ impl Library {
 
     /// Which of `ids` are favourites of `user`.
     pub fn favorite_ids(&self, user: i64, kind: ItemKind, ids: &[i64]) -> Result<HashSet<i64>> {
+        Ok(self.favorite_times(user, kind, ids)?.into_keys().collect())
+    }
+
+    /// When each of `ids` that is a favourite of `user` was made one (Unix seconds).
+    pub fn favorite_times(
+        &self,
+        user: i64,
+        kind: ItemKind,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, i64>> {
         self.read(|conn| {
             let sql = format!(
-                "SELECT item_id FROM {} WHERE user_id = ?1 AND item_id IN ({{ids}})",
+                "SELECT item_id, created_at FROM {} WHERE user_id = ?1 AND item_id IN ({{ids}})",
                 kind.table()
             );
-            Ok(
-                super::for_ids(conn, &sql, &[user], ids, |r| Ok((r.get(0)?, ())))?
-                    .into_keys()
-                    .collect(),
-            )
+            super::for_ids(conn, &sql, &[user], ids, |r| Ok((r.get(0)?, r.get(1)?)))
         })
     }
 

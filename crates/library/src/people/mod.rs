@@ -34,6 +34,8 @@ pub use queue::PlayQueue;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackMarks {
     pub favorite: bool,
+    /// When it was made a favourite (Unix seconds).
+    pub starred_at: Option<i64>,
     pub play_count: u64,
     /// Unix seconds.
     pub last_played: Option<i64>,

@@ -65,13 +65,16 @@ impl Library {
             }
             let favorites = super::for_ids(
                 conn,
-                "SELECT item_id FROM favorite_tracks WHERE user_id = ?1 AND item_id IN ({ids})",
+                "SELECT item_id, created_at FROM favorite_tracks
+                 WHERE user_id = ?1 AND item_id IN ({ids})",
                 &[user],
                 ids,
-                |r| Ok((r.get(0)?, ())),
+                |r| Ok((r.get(0)?, r.get::<_, i64>(1)?)),
             )?;
-            for id in favorites.into_keys() {
-                marks.entry(id).or_default().favorite = true;
+            for (id, at) in favorites {
+                let m = marks.entry(id).or_default();
+                m.favorite = true;
+                m.starred_at = Some(at);
             }
             let ratings = super::for_ids(
                 conn,

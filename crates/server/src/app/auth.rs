@@ -36,6 +36,40 @@ pub struct Caller {
 pub enum Via {
     Session(String),
     ApiKey(i64),
+    /// A Subsonic request's own credentials (`p`, or `t` + `s`).
+    Subsonic,
+}
+
+/// What a Subsonic app sends to prove who it is.
+pub enum SubsonicCredential {
+    /// The password (`p`, decoded from `enc:` hex if it was).
+    Password(String),
+    /// `t` = md5(password + `s`).
+    Token { token: String, salt: String },
+}
+
+/// Why a Subsonic sign-in failed.
+pub enum SubsonicAuthError {
+    Wrong,
+    /// Token auth needs the password copy, which this user has none of (or it cannot be
+    /// decrypted: the key file was replaced).
+    TokenUnsupported,
+    /// Too many failures: wait this many seconds.
+    Throttled(u64),
+    Failed(Error),
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// md5(password + salt) in lower-case hex, as Subsonic's token auth defines it.
+fn subsonic_token(password: &str, salt: &str) -> String {
+    use md5::{Digest, Md5};
+    let digest = Md5::digest(format!("{password}{salt}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Counts failed sign-ins per key (a user name, a client address) in a sliding window.
@@ -282,6 +316,88 @@ impl AuthService {
         } else {
             Err(Error::unauthorized("the old password is wrong"))
         }
+    }
+
+    /// Checks a Subsonic app's credentials for user `name`, throttled like web sign-in. Token
+    /// auth and plain passwords are checked against the user's encrypted password copy (so a
+    /// request does not cost an argon2 hash); without a copy, a plain password falls back to
+    /// the argon2 check and token auth is refused (`TokenUnsupported`).
+    pub async fn subsonic_login(
+        &self,
+        name: String,
+        credential: SubsonicCredential,
+        client: IpAddr,
+    ) -> std::result::Result<Caller, SubsonicAuthError> {
+        let name_key = format!("name:{}", name.to_lowercase());
+        let keys = [name_key.clone(), format!("addr:{client}")];
+        if let Some(wait) = self.throttle.blocked(&keys, Instant::now()) {
+            return Err(SubsonicAuthError::Throttled(wait));
+        }
+        enum Outcome {
+            Ok(User),
+            Wrong,
+            TokenUnsupported,
+        }
+        let outcome = self
+            .db(move |l, s| {
+                let Some(user) = l.user_by_name(&name)? else {
+                    // The same cost as a wrong password where one is paid.
+                    if let SubsonicCredential::Password(p) = &credential {
+                        l.verify_password(&name, p)?;
+                    }
+                    return Ok(Outcome::Wrong);
+                };
+                let copy = match l.subsonic_password(user.id, s) {
+                    Ok(copy) => copy,
+                    Err(auralis_library::LibraryError::SecretDecrypt { .. }) => None,
+                    Err(e) => return Err(e),
+                };
+                Ok(match (credential, copy) {
+                    (SubsonicCredential::Token { token, salt }, Some(pw)) => {
+                        let want = subsonic_token(&pw, &salt);
+                        if same_bytes(want.as_bytes(), token.to_ascii_lowercase().as_bytes()) {
+                            Outcome::Ok(user)
+                        } else {
+                            Outcome::Wrong
+                        }
+                    }
+                    (SubsonicCredential::Token { .. }, None) => Outcome::TokenUnsupported,
+                    (SubsonicCredential::Password(p), Some(pw)) => {
+                        if same_bytes(p.as_bytes(), pw.as_bytes()) {
+                            Outcome::Ok(user)
+                        } else {
+                            Outcome::Wrong
+                        }
+                    }
+                    (SubsonicCredential::Password(p), None) => {
+                        match l.verify_password(&name, &p)? {
+                            Some(u) => Outcome::Ok(u),
+                            None => Outcome::Wrong,
+                        }
+                    }
+                })
+            })
+            .await
+            .map_err(SubsonicAuthError::Failed)?;
+        match outcome {
+            Outcome::Ok(user) => {
+                self.throttle.succeed(&name_key);
+                Ok(Caller {
+                    user,
+                    via: Via::Subsonic,
+                })
+            }
+            Outcome::Wrong => {
+                self.throttle.fail(&keys, Instant::now());
+                Err(SubsonicAuthError::Wrong)
+            }
+            Outcome::TokenUnsupported => Err(SubsonicAuthError::TokenUnsupported),
+        }
+    }
+
+    /// A user by name (for Subsonic's `getUser`).
+    pub async fn user_named(&self, name: String) -> Result<Option<User>> {
+        self.db(move |l, _| l.user_by_name(&name)).await
     }
 
     /// Ends sessions idle past the limit (called now and then).

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use auralis_cache::TrackId;
 use auralis_engine::Engine;
+use auralis_library::browse::{AlbumOrder, Genre};
 use auralis_library::{Album, AlbumDetail, Artist, Library, Track, UnreadableFile};
 
 use super::error::{Error, Result};
@@ -17,6 +18,7 @@ pub struct LibraryService {
     library: Arc<Library>,
     engine: Arc<Engine>,
     scanner: Arc<Scanner>,
+    scaled: super::artwork::ScaledArtwork,
 }
 
 impl LibraryService {
@@ -25,6 +27,7 @@ impl LibraryService {
             library,
             engine,
             scanner,
+            scaled: Default::default(),
         }
     }
 
@@ -77,6 +80,89 @@ impl LibraryService {
         self.db(|l| l.artists()).await
     }
 
+    pub async fn artist(&self, id: i64) -> Result<Artist> {
+        self.db(move |l| l.artist(id))
+            .await?
+            .ok_or_else(|| Error::not_found(format!("no artist with id {id}")))
+    }
+
+    /// A page of albums in `order`.
+    pub async fn albums_page(
+        &self,
+        order: AlbumOrder,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Album>> {
+        self.db(move |l| l.albums_page(&order, limit, offset)).await
+    }
+
+    pub async fn genres(&self) -> Result<Vec<Genre>> {
+        self.db(|l| l.genres()).await
+    }
+
+    pub async fn tracks_by_genre(
+        &self,
+        genre: String,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Track>> {
+        self.db(move |l| l.tracks_by_genre(&genre, limit, offset))
+            .await
+    }
+
+    pub async fn random_tracks(
+        &self,
+        limit: usize,
+        genre: Option<String>,
+        from_year: Option<i32>,
+        to_year: Option<i32>,
+    ) -> Result<Vec<Track>> {
+        self.db(move |l| l.random_tracks(limit, genre.as_deref(), from_year, to_year))
+            .await
+    }
+
+    /// Artists, albums and tracks matching `query` (everything for an empty one), each paged
+    /// on its own.
+    pub async fn search(&self, query: String, pages: SearchPages) -> Result<SearchResult> {
+        self.db(move |l| {
+            let artists = if pages.artists.0 == 0 {
+                Vec::new()
+            } else {
+                l.search_artists(&query, pages.artists.0, pages.artists.1)?
+            };
+            let albums = if pages.albums.0 == 0 {
+                Vec::new()
+            } else {
+                l.search_albums(&query, pages.albums.0, pages.albums.1)?
+            };
+            let tracks = if pages.tracks.0 == 0 {
+                Vec::new()
+            } else {
+                l.tracks(Some(&query), pages.tracks.0, pages.tracks.1)?.0
+            };
+            Ok(SearchResult {
+                artists,
+                albums,
+                tracks,
+            })
+        })
+        .await
+    }
+
+    /// Every folder holding tracks, relative to the music folder.
+    pub async fn folders(&self) -> Result<Vec<String>> {
+        self.db(|l| l.track_folders()).await
+    }
+
+    pub async fn tracks_in_folder(&self, dir: String) -> Result<Vec<Track>> {
+        self.db(move |l| l.tracks_in_folder(&dir)).await
+    }
+
+    /// A track by artist (may be empty) and title.
+    pub async fn track_by_name(&self, artist: String, title: String) -> Result<Option<Track>> {
+        self.db(move |l| l.track_by_name(&artist, &title)).await
+    }
+
     /// Files the last scans could not read, with the reason (paths relative to the music
     /// folder).
     pub async fn unreadable(&self) -> Result<Vec<UnreadableFile>> {
@@ -93,6 +179,12 @@ impl LibraryService {
             .ok_or_else(|| Error::not_found(format!("track {id} has no artwork")))
     }
 
+    /// A track's artwork at most `size` pixels on its longer side (0: as stored).
+    pub async fn artwork_scaled(&self, id: i64, size: u32) -> Result<(bytes::Bytes, String)> {
+        let (bytes, mime) = self.artwork(id).await?;
+        self.scaled.scaled(id, bytes, mime, size).await
+    }
+
     /// Starts a scan (then analysis) in the background unless one runs.
     pub fn start_scan(&self) -> ScanStatus {
         self.scanner.start()
@@ -101,4 +193,20 @@ impl LibraryService {
     pub fn scan_status(&self) -> ScanStatus {
         self.scanner.status()
     }
+}
+
+/// (count, offset) per kind of search result.
+#[derive(Clone, Copy, Debug)]
+pub struct SearchPages {
+    pub artists: (usize, usize),
+    pub albums: (usize, usize),
+    pub tracks: (usize, usize),
+}
+
+/// What a search found.
+#[derive(Clone, Debug, Default)]
+pub struct SearchResult {
+    pub artists: Vec<Artist>,
+    pub albums: Vec<Album>,
+    pub tracks: Vec<Track>,
 }

@@ -10,6 +10,7 @@
 //!
 //! Not for: HTTP concerns (status codes, headers, wire types): see `crate::http`.
 
+pub mod artwork;
 pub mod auth;
 pub mod cache;
 pub mod enhancement;
@@ -67,6 +68,8 @@ pub struct App {
     pub events: EventBus,
     /// Caps on open event streams.
     pub streams: Arc<StreamLimits>,
+    /// Caps on open Subsonic media streams.
+    pub media_streams: Arc<StreamLimits>,
     /// The host names and proxies the server trusts.
     pub net: Arc<NetPolicy>,
     lifecycle: Arc<Lifecycle>,
@@ -185,6 +188,7 @@ impl App {
         let people = PeopleService::new(library.clone(), engine.clone());
         let (stop, _) = watch::channel(false);
         let streams = StreamLimits::new(config.event_streams_per_user, config.event_streams);
+        let media_streams = StreamLimits::new(config.media_streams_per_user, config.media_streams);
         let net = NetPolicy::new(&config, config.addr);
         let app = App {
             library: LibraryService::new(library.clone(), engine.clone(), scanner.clone()),
@@ -200,6 +204,7 @@ impl App {
             people,
             events: events.clone(),
             streams,
+            media_streams,
             net,
             lifecycle: Arc::new(Lifecycle {
                 config,

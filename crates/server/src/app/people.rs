@@ -25,6 +25,46 @@ pub const WAVEFORM_SLICES: usize = 4000;
 /// Waveform sizes a client may ask for.
 pub const WAVEFORM_POINTS: std::ops::RangeInclusive<usize> = 16..=4000;
 
+/// Key of a user's streaming preferences in the per-user settings.
+pub const STREAMING_KEY: &str = "streaming";
+
+/// The lossy format a user's apps get when they ask for a bitrate without a format.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum LossyFormat {
+    /// Opus (smaller at the same quality; most apps play it).
+    #[default]
+    Opus,
+    /// MP3 (for apps and players that cannot play Opus).
+    Mp3,
+}
+
+/// How a user's Subsonic apps are streamed to.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+pub struct StreamingPreferences {
+    pub lossy: LossyFormat,
+}
+
 #[derive(Clone)]
 pub struct PeopleService {
     library: Arc<Library>,
@@ -65,6 +105,28 @@ impl PeopleService {
             return Ok(HashSet::new());
         }
         self.db(move |l| l.favorite_ids(user, kind, &ids)).await
+    }
+
+    /// When each of these albums or artists became a favourite of the caller (Unix seconds).
+    pub async fn favorite_times(
+        &self,
+        user: i64,
+        kind: ItemKind,
+        ids: Vec<i64>,
+    ) -> Result<HashMap<i64, i64>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.db(move |l| l.favorite_times(user, kind, &ids)).await
+    }
+
+    /// The tracks the user played most, with their play counts, most first.
+    pub async fn most_played_tracks(
+        &self,
+        user: i64,
+        limit: usize,
+    ) -> Result<Vec<(auralis_library::Track, u64)>> {
+        self.db(move |l| l.most_played_tracks(user, limit)).await
     }
 
     // -- playlists --------------------------------------------------------------------------
@@ -171,6 +233,25 @@ impl PeopleService {
             ));
         }
         self.db(move |l| l.save_play_queue(user, &track_ids, current_index, position_s))
+            .await
+    }
+
+    // -- streaming preferences -------------------------------------------------------------
+
+    /// The user's streaming preferences (the defaults until set).
+    pub async fn streaming(&self, user: i64) -> Result<StreamingPreferences> {
+        let stored = self
+            .db(move |l| l.user_setting(user, STREAMING_KEY))
+            .await?;
+        Ok(stored
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
+    }
+
+    pub async fn set_streaming(&self, user: i64, prefs: StreamingPreferences) -> Result<()> {
+        let value = serde_json::to_string(&prefs)
+            .map_err(|e| Error::internal(format!("streaming preferences: {e}")))?;
+        self.db(move |l| l.set_user_setting(user, STREAMING_KEY, &value))
             .await
     }
 

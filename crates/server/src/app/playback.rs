@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use auralis_cache::{Cache, ListenerKey, TrackId, Variant};
+use auralis_cache::{Cache, ListenerKey, StreamFile, StreamWriter, TrackId, Variant};
 use auralis_engine::{Engine, TrackInfo};
 use bytes::Bytes;
 
@@ -80,6 +80,30 @@ impl PlaybackService {
         Ok(tokio::task::spawn_blocking(move || engine.track_info(TrackId(id))).await??)
     }
 
+    /// The variant a request plays: `original` or `processed` (of `preset`, default the
+    /// user's), or by default the processed one when the user's enhancement is on.
+    pub async fn variant_for(
+        &self,
+        user: i64,
+        variant: Option<&str>,
+        preset: Option<&str>,
+    ) -> Result<Variant> {
+        let state = self.enhancement.get(user).await?;
+        let preset = match preset {
+            Some(p) => parse_preset(p)?,
+            None => state.preset,
+        };
+        match variant {
+            Some("original") => Ok(Variant::Original),
+            Some("processed") => Ok(Variant::Processed(preset)),
+            None if state.enabled => Ok(Variant::Processed(preset)),
+            None => Ok(Variant::Original),
+            Some(other) => Err(Error::bad_request(format!(
+                "unknown variant {other:?}: use original or processed"
+            ))),
+        }
+    }
+
     /// Chunk `n` of a track through the cache. `variant` is `original` or `processed`
     /// (default: processed when enhancement is on); `preset` defaults to the current one.
     pub async fn chunk(
@@ -90,23 +114,19 @@ impl PlaybackService {
         variant: Option<&str>,
         preset: Option<&str>,
     ) -> Result<Chunk> {
+        let variant = self.variant_for(who.user, variant, preset).await?;
+        self.chunk_of(who, id, n, variant).await
+    }
+
+    /// Chunk `n` of one variant of a track through the cache.
+    pub async fn chunk_of(
+        &self,
+        who: ListenerRef<'_>,
+        id: i64,
+        n: u64,
+        variant: Variant,
+    ) -> Result<Chunk> {
         let listener = Self::key(&who)?;
-        let state = self.enhancement.get(who.user).await?;
-        let preset = match preset {
-            Some(p) => parse_preset(p)?,
-            None => state.preset,
-        };
-        let variant = match variant {
-            Some("original") => Variant::Original,
-            Some("processed") => Variant::Processed(preset),
-            None if state.enabled => Variant::Processed(preset),
-            None => Variant::Original,
-            Some(other) => {
-                return Err(Error::bad_request(format!(
-                    "unknown variant {other:?}: use original or processed"
-                )))
-            }
-        };
         let info = self.track_info(id).await?;
         let Some(range) = info.timeline.chunk_range(n) else {
             return Err(Error::not_found(format!(
@@ -136,7 +156,39 @@ impl PlaybackService {
         position_s: f64,
         next: Option<i64>,
     ) -> Result<()> {
-        let listener = Self::key(&who)?;
+        let (listener, duration) = self.place(&who, track, position_s, next).await?;
+        let now = self.started.elapsed().as_secs_f64();
+        let played =
+            self.plays
+                .lock()
+                .observe(&listener, TrackId(track), position_s, duration, now);
+        if played {
+            let at = auralis_library::accounts::unix_now();
+            self.people.record_play(who.user, track, at).await?;
+        }
+        Ok(())
+    }
+
+    /// Where a streaming app is, for the cache only: a Subsonic stream pins and prefetches
+    /// like a page, but counts no play (the app says what it played with `scrobble`).
+    pub async fn follow_stream(
+        &self,
+        who: ListenerRef<'_>,
+        track: i64,
+        position_s: f64,
+    ) -> Result<()> {
+        self.place(&who, track, position_s, None).await.map(|_| ())
+    }
+
+    /// Tells the cache where a listener is; returns its key and the track's duration.
+    async fn place(
+        &self,
+        who: &ListenerRef<'_>,
+        track: i64,
+        position_s: f64,
+        next: Option<i64>,
+    ) -> Result<(ListenerKey, f64)> {
+        let listener = Self::key(who)?;
         if !position_s.is_finite() || position_s < 0.0 {
             return Err(Error::bad_request(format!(
                 "position_s must be a finite number of seconds >= 0, got {position_s}"
@@ -158,18 +210,34 @@ impl PlaybackService {
         self.cache
             .update_position(&listener, TrackId(track), chunk, preset, next.map(TrackId))
             .await?;
-        let now = self.started.elapsed().as_secs_f64();
-        let played = self.plays.lock().observe(
-            &listener,
-            TrackId(track),
-            position_s,
-            tl.duration_seconds(),
-            now,
-        );
-        if played {
-            let at = auralis_library::accounts::unix_now();
-            self.people.record_play(who.user, track, at).await?;
-        }
-        Ok(())
+        Ok((listener, tl.duration_seconds()))
+    }
+
+    /// A complete encoded stream of the track in tier 2 (see `auralis_cache::streams`).
+    pub async fn stream_file(&self, id: i64, name: &str) -> Result<Option<StreamFile>> {
+        Ok(self.cache.stream_file(TrackId(id), name).await?)
+    }
+
+    /// Starts keeping an encoded stream of the track in tier 2.
+    pub async fn stream_writer(&self, id: i64, name: &str) -> Result<StreamWriter> {
+        Ok(self.cache.stream_writer(TrackId(id), name).await?)
+    }
+
+    /// The user's enhancement state (what their streams play).
+    pub async fn enhancement(&self, user: i64) -> Result<super::EnhancementState> {
+        self.enhancement.get(user).await
+    }
+
+    /// Every active listener: who plays which track, and how long since it last reported.
+    pub fn listeners(&self) -> Vec<auralis_cache::ListenerStatus> {
+        self.cache.listeners()
+    }
+
+    /// The original file of a track, checked to be in the music folder and unchanged since
+    /// the scan (for downloads).
+    pub async fn original_file(&self, id: i64) -> Result<auralis_engine::TrackFile> {
+        let engine = self.engine.clone();
+        let file = tokio::task::spawn_blocking(move || engine.checked_file(TrackId(id))).await??;
+        Ok(file)
     }
 }

@@ -60,6 +60,7 @@ fn api_router(request_timeout: std::time::Duration) -> OpenApiRouter<App> {
         .routes(routes!(account::logout))
         .routes(routes!(account::list_keys, account::create_key))
         .routes(routes!(account::delete_key))
+        .routes(routes!(account::get_streaming, account::put_streaming))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::delete))
         .routes(routes!(users::set_password))
@@ -151,6 +152,7 @@ pub fn router(app: App) -> Router {
             async move { web::openapi(doc) }
         }),
     )
+    .merge(crate::subsonic::router())
     .fallback(web::static_file)
     .method_not_allowed_fallback(method_not_allowed)
     .layer(axum::middleware::from_fn(guard::check_cross_site))

@@ -26,7 +26,7 @@ pub async fn status(
     // A signed-in page keeps its cookie fresh: the session lasts while it is used.
     let refresh = caller.and_then(|c| match c.via {
         crate::app::Via::Session(token) => Some(session_cookie(&token, client.https)),
-        crate::app::Via::ApiKey(_) => None,
+        crate::app::Via::ApiKey(_) | crate::app::Via::Subsonic => None,
     });
     let mut response = Json(body).into_response();
     if let Some(cookie) = refresh {
@@ -134,4 +134,28 @@ pub async fn delete_key(
 ) -> Result<StatusCode> {
     auth.delete_key(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/account/streaming", tag = "auth",
+    responses((status = 200, body = crate::app::people::StreamingPreferences,
+        description = "What the caller's Subsonic apps get for a bitrate without a format"),
+        (status = 401, body = ErrorBody)))]
+pub async fn get_streaming(
+    State(people): State<crate::app::PeopleService>,
+    Auth(caller): Auth,
+) -> Result<Json<crate::app::people::StreamingPreferences>> {
+    Ok(Json(people.streaming(caller.user.id).await?))
+}
+
+#[utoipa::path(put, path = "/api/account/streaming", tag = "auth",
+    request_body = crate::app::people::StreamingPreferences,
+    responses((status = 200, body = crate::app::people::StreamingPreferences),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn put_streaming(
+    State(people): State<crate::app::PeopleService>,
+    Auth(caller): Auth,
+    JsonBody(body): JsonBody<crate::app::people::StreamingPreferences>,
+) -> Result<Json<crate::app::people::StreamingPreferences>> {
+    people.set_streaming(caller.user.id, body).await?;
+    Ok(Json(body))
 }
