@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Auralis test: formatting, lints, the Rust suites and the browser suite.
-# Installs what the tests need on Debian first (apt: chromium, cmake; npm: playwright-core).
+# Installs what the tests need on Debian first (apt: chromium, cmake, make; npm: playwright-core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,7 @@ SUDO=""
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v cmake >/dev/null 2>&1 || missing="$missing cmake"
+command -v make >/dev/null 2>&1 || missing="$missing make"
 if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   # dpkg sometimes loses its temp archives on this kind of machine; a second try succeeds.

@@ -29,6 +29,8 @@ enum Command {
     Analyze(cli::analyze::AnalyzeArgs),
     /// Measure the speed of every stage on the test fixtures.
     Bench(cli::bench::BenchArgs),
+    /// Manage user accounts (add, list, passwd, remove).
+    User(cli::user::UserArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Command::Master(a) => cli::master::run(a),
         Command::Analyze(a) => cli::analyze::run(a),
         Command::Bench(a) => cli::bench::run(a),
+        Command::User(a) => cli::user::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

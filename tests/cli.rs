@@ -251,3 +251,140 @@ fn album_mode_usage_errors() {
     );
     assert_eq!(std::fs::read(&copy).unwrap(), before);
 }
+
+fn auralis_with_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auralis"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run auralis");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_commands_manage_accounts_from_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let d = s(data.path());
+    let out = auralis_with_stdin(
+        &[
+            "user",
+            "add",
+            "ada",
+            "--admin",
+            "--password-stdin",
+            "--data-dir",
+            d,
+        ],
+        "analytical engine\n",
+    );
+    assert!(out.status.success(), "{:?}", stderr_lines(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added ada, admin"));
+    let out = auralis_with_stdin(
+        &["user", "add", "bob", "--password-stdin", "--data-dir", d],
+        "bob's password\n",
+    );
+    assert!(out.status.success(), "{:?}", stderr_lines(&out));
+    // A taken name, a short password: one clear line each, a non-zero exit.
+    let out = auralis_with_stdin(
+        &["user", "add", "BOB", "--password-stdin", "--data-dir", d],
+        "another password\n",
+    );
+    assert!(!out.status.success());
+    assert_eq!(stderr_lines(&out).len(), 1, "{:?}", stderr_lines(&out));
+    let out = auralis_with_stdin(
+        &["user", "add", "carol", "--password-stdin", "--data-dir", d],
+        "short\n",
+    );
+    assert!(!out.status.success());
+    let out = auralis(&["user", "list", "--data-dir", d]);
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        listed.contains("ada  (admin)") && listed.contains("bob"),
+        "{listed}"
+    );
+    assert!(!listed.contains("carol"), "{listed}");
+    let out = auralis_with_stdin(
+        &["user", "passwd", "bob", "--password-stdin", "--data-dir", d],
+        "bob's new password\n",
+    );
+    assert!(out.status.success(), "{:?}", stderr_lines(&out));
+    // The library now checks the new password (the web sign-in uses the same check).
+    let lib = auralis_library::Library::open(data.path().join("library.sqlite")).unwrap();
+    assert!(lib
+        .verify_password("bob", "bob's new password")
+        .unwrap()
+        .is_some());
+    assert!(lib
+        .verify_password("bob", "bob's password")
+        .unwrap()
+        .is_none());
+    drop(lib);
+    let out = auralis(&["user", "remove", "bob", "--data-dir", d]);
+    assert!(out.status.success(), "{:?}", stderr_lines(&out));
+    let out = auralis(&["user", "remove", "bob", "--data-dir", d]);
+    assert!(!out.status.success());
+    assert!(
+        stderr_lines(&out)[0].contains("no user named"),
+        "{:?}",
+        stderr_lines(&out)
+    );
+}
+
+#[test]
+fn a_second_server_on_the_same_data_folder_exits_at_once_with_one_line() {
+    let music = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_auralis"))
+        .args([
+            "serve",
+            s(music.path()),
+            "--addr",
+            "127.0.0.1:0",
+            "--no-scan",
+        ])
+        .args(["--data-dir", s(data.path())])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run auralis serve");
+    // The first server holds the lock once it logs that it listens.
+    let mut err = std::io::BufReader::new(first.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+        assert!(n > 0, "the first server exited");
+        if line.contains("listening") {
+            break;
+        }
+    }
+    let second = auralis(&[
+        "serve",
+        s(music.path()),
+        "--addr",
+        "127.0.0.1:0",
+        "--no-scan",
+        "--data-dir",
+        s(data.path()),
+    ]);
+    assert!(!second.status.success());
+    let lines = stderr_lines(&second);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("already using the data folder"),
+        "{lines:?}"
+    );
+    // The first is untouched: still running.
+    assert!(first.try_wait().unwrap().is_none());
+    first.kill().unwrap();
+    let _ = first.wait();
+}

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openPlayer, playAlbum, setEnhancement } from './lib/harness.mjs';
+import { openPlayer, playAlbum, setEnhancement, until } from './lib/harness.mjs';
+import { measureOriginal, measureToggle, assertToggle } from './lib/measure.mjs';
 import { toneSource, TRACK_SECONDS, CHUNK_SECONDS } from './lib/fixtures.mjs';
 
 // The README's screenshot is refreshed only on request (AURALIS_SCREENSHOT=1), so a test run
@@ -16,30 +17,6 @@ const SCREENSHOT = process.env.AURALIS_SCREENSHOT
 let h;
 let page;
 let ids; // track ids of the album, in order
-
-/** Seeks to `from`, records `dur` seconds of output, compares with the original reference. */
-/** fresh: reload the track at `from` (empty chunk window, the next chunk comes through the
- *  normal look-ahead) instead of seeking (which reuses a chunk already decoded). */
-function measureOriginal(from, dur, trackIds, fresh = false) {
-  return page.evaluate(async ({ from, dur, trackIds, fresh }) => {
-    const e = T.engine();
-    await T.tap();
-    if (fresh) await e.load(trackIds[0], { at: from });
-    else await e.seek(from);
-    await T.settled(); // past the seek's fade-in
-    T.start();
-    await T.recordFor(dur);
-    const { frame0, x, holes } = T.stop();
-    const ref = T.concat(...(await Promise.all(trackIds.map((id) => T.reference(id, 'original')))));
-    const s = e.stats.lastSeek;
-    const guess = s.sample + (frame0 - s.frame);
-    const L = T.align(x, ref, guess, 4800);
-    if (L === null) return { L, guess, holes };
-    let audible = 0;
-    for (const v of x) if (Math.abs(v) > 1e-3) audible++;
-    return { L, guess, holes, startSample: L, endSample: L + x.length, audible, n: x.length, cmp: T.compare(x, ref, L, 0, x.length) };
-  }, { from, dur, trackIds, fresh });
-}
 
 describe('player audio (real server, headless chromium)', { timeout: 240_000 }, () => {
   before(async () => {
@@ -90,7 +67,7 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
   for (let j = CHUNK_SECONDS; j < TRACK_SECONDS; j += CHUNK_SECONDS) {
     const fresh = j % (2 * CHUNK_SECONDS) === 0;
     it(`chunk join at ${j}s is sample-exact (original variant, ${fresh ? 'look-ahead' : 'after a seek'})`, async () => {
-      const r = await measureOriginal(j - 0.5, 1.0, [ids[0]], fresh);
+      const r = await measureOriginal(page, j - 0.5, 1.0, [ids[0]], fresh);
       assert.notEqual(r.L, null, `could not align the recording (guess ${r.guess})`);
       assert.equal(r.holes, 0, 'the recorder lost blocks');
       assert.ok(r.startSample < j * 48000 && r.endSample > j * 48000 + 4800, `recording ${r.startSample}..${r.endSample} misses the join`);
@@ -100,8 +77,9 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
   }
 
   it('the join from track 1 to track 2 is gapless and sample-exact', async () => {
-    const r = await measureOriginal(TRACK_SECONDS - 0.6, 1.2, [ids[0], ids[1]]);
+    const r = await measureOriginal(page, TRACK_SECONDS - 0.6, 1.2, [ids[0], ids[1]]);
     assert.notEqual(r.L, null, 'could not align the recording');
+    assert.equal(r.holes, 0, 'the recorder lost blocks');
     assert.ok(r.startSample < TRACK_SECONDS * 48000 && r.endSample > TRACK_SECONDS * 48000 + 4800, `recording ${r.startSample}..${r.endSample} misses the join`);
     assert.equal(r.cmp.bad, 0, `${r.cmp.bad} samples differ, first at ${r.cmp.first}, max ${r.cmp.max}`);
     await page.waitForFunction((id) => window.auralis.engine.trackId === id, ids[1]);
@@ -109,57 +87,7 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
   });
 
   it('the enhancement toggle switches variant within 50 ms, with a short ramp and no gap', async () => {
-    const r = await page.evaluate(async () => {
-      const e = T.engine();
-      const id = e.trackId;
-      await T.tap();
-      const preset = e.enh.preset;
-      const [O, P] = await Promise.all([T.reference(id, 'original'), T.reference(id, 'processed', preset)]);
-      await e.seek(7);
-      await T.processedReady(preset);
-      await T.settled();
-      T.start();
-      await T.recordFor(0.3);
-      const clicks = [];
-      for (let c = 0; c < 2; c++) {
-        clicks.push(e.ctx.currentTime * e.ctx.sampleRate);
-        document.querySelector('#enh-toggle').click();
-        await T.recordFor(0.4);
-      }
-      const { frame0, x } = T.stop();
-      const s = e.stats.lastSeek;
-      const L = T.align(x, O, s.sample + (frame0 - s.frame), 4800);
-      // walk the recording: O ... ramp ... P ... ramp ... O
-      const tol = 1e-6;
-      const eq = (i, R) => Math.abs(x[i] - R[i + L]) <= tol;
-      const runOf = (i, R, n = 240) => { for (let k = i; k < i + n; k++) if (!eq(k, R)) return false; return true; };
-      const phases = [];
-      let i = 0;
-      let hull = 0;
-      for (const [from, to] of [[O, P], [P, O]]) {
-        const a = i; while (i < x.length && eq(i, from)) i++;
-        const s1 = i; while (i < x.length && !runOf(i, to)) {
-          const lo = Math.min(from[i + L], to[i + L]) - tol; const hi = Math.max(from[i + L], to[i + L]) + tol;
-          if (x[i] < lo || x[i] > hi) hull++;
-          i++;
-        }
-        phases.push({ start: a, switchAt: s1, settled: i });
-      }
-      const rest = T.compare(x, O, L, i, x.length);
-      const sr = e.ctx.sampleRate;
-      return {
-        L, hull, rest, n: x.length,
-        latency: phases.map((p, k) => (frame0 + p.switchAt - clicks[k]) / sr),
-        ramp: phases.map((p) => (p.settled - p.switchAt) / sr),
-        dwell: (phases[1].switchAt - phases[0].settled) / sr,
-      };
-    });
-    assert.notEqual(r.L, null, 'could not align the recording');
-    for (const l of r.latency) assert.ok(l >= -0.001 && l < 0.05, `switch heard ${(l * 1000).toFixed(1)} ms after the click`);
-    for (const d of r.ramp) assert.ok(d < 0.02, `ramp took ${(d * 1000).toFixed(1)} ms`);
-    assert.ok(r.dwell > 0.3, `processed variant heard for only ${r.dwell}s`);
-    assert.equal(r.hull, 0, 'samples outside the original/processed envelope during the ramp (gap or click)');
-    assert.equal(r.rest.bad, 0, 'after toggling back the output is not the original');
+    assertToggle(await measureToggle(page));
   });
 
   it('intensity 0.5 plays 0.5*original + 0.5*processed', async () => {
@@ -189,6 +117,7 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
       const id = e.trackId;
       const [A, W] = await Promise.all([T.reference(id, 'processed', e.enh.preset), T.reference(id, 'processed', 'warm')]);
       await e.seek(12);
+      await T.processedReady(); // the adaptive chunks, not the original standing in for them
       await T.settled();
       T.start();
       await T.recordFor(0.1);
@@ -258,6 +187,8 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
     assert.match(await page.textContent('#cache'), /Cached/);
     const pct = await page.getAttribute('#cache', 'data-percent');
     assert.equal(pct, '100');
+    // the waveform seek bar shows every chunk of the track as cached
+    assert.equal(await page.getAttribute('#seek', 'data-cached-chunks'), String(TRACK_SECONDS / CHUNK_SECONDS));
   });
 
   it('an uncached seek shows buffering, then lands on the exact sample', async () => {
@@ -334,15 +265,17 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
     await page.evaluate(() => window.auralis.engine.seek(12.3));
     await page.goto(page.url().replace(/#.*$/, '') + '#/album/' + (await page.evaluate(() => window.auralis.state.queue[0].album_id)));
     await page.waitForSelector('table.tracks');
+    await page.getByRole('button', { name: 'Lyrics', exact: true }).click(); // the lyrics panel beside the view
+    await page.waitForSelector('#lyrics .lyrics-plain');
     // what the screenshot shows is in place: the seek heard and drawn, no spinner, images and fonts loaded
-    await page.waitForFunction(async () => {
+    await until(page, async () => {
       await document.fonts.ready;
       const e = window.auralis.engine;
       return e.playhead && e.playhead.sample >= 12.3 * 48000 && e.position >= 12.3
         && document.querySelector('#buffering').hidden
-        && Number(document.querySelector('#seek').value) >= 12.3
+        && Number(document.querySelector('#seek').getAttribute('aria-valuenow')) >= 12 // the waveform seek bar
         && [...document.images].every((i) => i.hidden || i.complete);
-    }, null, { polling: 20, timeout: 10_000 });
+    }, null, { polling: 20, timeout: 10_000, what: 'the page to be ready for the screenshot' });
     const png = await page.screenshot({ path: SCREENSHOT });
     assert.ok(png.length > 10_000, 'the screenshot holds a rendered page');
     assert.deepEqual(h.errors.filter((e) => !/favicon/.test(e)), []);

@@ -2,7 +2,7 @@
 // and enhancement settings persisting through the server.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPlayer, playAlbum, setEnhancement } from './lib/harness.mjs';
+import { openPlayer, playAlbum, setEnhancement, until } from './lib/harness.mjs';
 
 let h;
 let page;
@@ -11,7 +11,7 @@ const engineTrack = () => page.evaluate(() => window.auralis.engine.trackId);
 const queueIds = () => page.evaluate(() => window.auralis.state.queue.map((t) => t.id));
 
 describe('player UI (real server, headless chromium)', { timeout: 120_000 }, () => {
-  before(async () => { h = await openPlayer(); page = h.page; });
+  before(async () => { h = await openPlayer({ audioTap: false }); page = h.page; }); // the page's own CSP applies
   after(async () => { await h?.close(); });
 
   it('lists albums with their artists and opens an album in track order', async () => {
@@ -111,12 +111,12 @@ describe('player UI (real server, headless chromium)', { timeout: 120_000 }, () 
 
   it('preset and intensity persist through the server after a reload', async () => {
     await setEnhancement(page, { enabled: true, preset: 'warm', intensity: 0.35 });
-    await page.waitForFunction(async () => {
+    await until(page, async () => {
       const s = await (await fetch('/api/enhancement')).json();
       return s.preset === 'warm' && Math.abs(s.intensity - 0.35) < 1e-6;
     });
     await page.click('#enh-toggle');
-    await page.waitForFunction(async () => (await (await fetch('/api/enhancement')).json()).enabled === false);
+    await until(page, async () => (await (await fetch('/api/enhancement')).json()).enabled === false);
     await page.reload();
     await page.waitForFunction(() => document.querySelector('#preset').value === 'warm');
     assert.equal(await page.inputValue('#intensity'), '0.35');

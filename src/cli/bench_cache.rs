@@ -18,12 +18,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use auralis_cache::{Cache, Config, Tier, TrackId, Variant};
+use auralis_cache::{Cache, Config, ListenerKey, Preset, Tier, TrackId, Variant};
+use auralis_engine::Engine;
 use auralis_library::{Library, ScanProgress};
-use auralis_server::app::renderer::AudioRenderer;
+use auralis_server::app::store::LibraryStore;
 use auralis_server::config::DEFAULT_CHUNK_SECONDS;
 
-const PRESET: &str = "adaptive";
+const PRESET: Preset = Preset::Adaptive;
 
 /// Targets of issue 3, printed beside the figures.
 const BUILD_TARGET_S: f64 = 5.0;
@@ -43,12 +44,14 @@ pub fn run(fixtures: &Path, quick: bool) -> anyhow::Result<()> {
     let library = Arc::new(Library::open(dir.path().join("library.db"))?);
     library.scan(&music, &ScanProgress::new())?;
     let (tracks, _) = library.tracks(None, 10, 0)?;
-    let id = tracks
-        .first()
-        .context("the looped track was not scanned")?
-        .id;
-    let renderer = Arc::new(AudioRenderer::new(
-        library.clone(),
+    let id = TrackId(
+        tracks
+            .first()
+            .context("the looped track was not scanned")?
+            .id,
+    );
+    let renderer = Arc::new(Engine::new(
+        Arc::new(LibraryStore(library.clone())),
         &music,
         DEFAULT_CHUNK_SECONDS,
     ));
@@ -73,7 +76,7 @@ pub fn run(fixtures: &Path, quick: bool) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async {
-        let track = TrackId(id);
+        let track = id;
         let fresh = |name: &str| Cache::open(Config::new(dir.path().join(name)), renderer.clone());
 
         // (a) Tier 2 built in the background, and (d) memory around the first build.
@@ -84,10 +87,12 @@ pub fn run(fixtures: &Path, quick: bool) -> anyhow::Result<()> {
             let cache = fresh(&format!("cache-build{i}"))?;
             let before = rss_kb();
             let t0 = Instant::now();
-            cache.update_position(track, 0, PRESET, None).await?;
+            cache
+        .update_position(&ListenerKey::default_for(0), track, 0, PRESET, None)
+        .await?;
             cache.wait_idle().await;
             times.push(t0.elapsed().as_secs_f64());
-            let status = cache.track_status(track).await?;
+            let status = cache.track_status(track, PRESET).await?;
             if !status.fully_cached {
                 bail!("tier 2 did not complete: {status:?}");
             }
@@ -116,10 +121,10 @@ pub fn run(fixtures: &Path, quick: bool) -> anyhow::Result<()> {
         p0_during_build(&fresh("cache-p0")?, track, chunks, quick).await?;
 
         // (c) Hit latency on the real chunks (tier 1 holds chunks 0 and 1, playhead at 0).
-        let processed = Variant::processed(PRESET).map_err(anyhow::Error::msg)?;
+        let processed = Variant::Processed(PRESET);
         let mut t1 = Vec::with_capacity(samples);
         for i in 0..samples {
-            let v = if i % 2 == 0 { &Variant::Original } else { &processed };
+            let v = if i % 2 == 0 { Variant::Original } else { processed };
             let t = Instant::now();
             let (_, tier) = cache.get_chunk(track, (i / 2 % 2) as u64, v).await?;
             t1.push(t.elapsed());
@@ -129,7 +134,7 @@ pub fn run(fixtures: &Path, quick: bool) -> anyhow::Result<()> {
         }
         let mut t2 = Vec::with_capacity(samples);
         for i in 0..samples {
-            let v = if i % 2 == 0 { &Variant::Original } else { &processed };
+            let v = if i % 2 == 0 { Variant::Original } else { processed };
             let chunk = 2 + (i as u64 / 2) % chunks.saturating_sub(2).max(1);
             let t = Instant::now();
             let (_, tier) = cache.get_chunk(track, chunk, v).await?;
@@ -187,24 +192,26 @@ async fn p0_during_build(
     chunks: u64,
     quick: bool,
 ) -> anyhow::Result<()> {
-    let processed = Variant::processed(PRESET).map_err(anyhow::Error::msg)?;
+    let processed = Variant::Processed(PRESET);
     let probes = if quick { 3 } else { 6 };
     let gap = Duration::from_millis(if quick { 100 } else { 250 });
     let t0 = Instant::now();
-    cache.update_position(track, 0, PRESET, None).await?;
+    cache
+        .update_position(&ListenerKey::default_for(0), track, 0, PRESET, None)
+        .await?;
     println!("  P0 while tier 2 builds (get_chunk of an uncached chunk far ahead, target <= {P0_TARGET_MS:.0} ms):");
     let mut misses = Vec::new();
     let mut target = chunks.saturating_sub(1);
     while misses.len() < probes && target >= 2 {
         // Spacing between simulated seeks (not a synchronisation).
         tokio::time::sleep(gap).await;
-        if cache.chunk_path(track, target, &processed).await?.exists() {
+        if cache.chunk_path(track, target, processed).await?.exists() {
             break; // the build went past this chunk: no more uncached chunks ahead
         }
         let busy = cache.stats().running_tasks;
         let at = t0.elapsed().as_secs_f64();
         let t = Instant::now();
-        let (_, tier) = cache.get_chunk(track, target, &processed).await?;
+        let (_, tier) = cache.get_chunk(track, target, processed).await?;
         let took = t.elapsed().as_secs_f64();
         println!(
             "    chunk {target:3} at {:6.0} ms into the build, {busy} background task(s) running: {} ({})",
@@ -220,7 +227,7 @@ async fn p0_during_build(
     cache.wait_idle().await;
     // The cache's own figure: position update to the last chunk of the track on disk.
     let total = cache
-        .track_status(track)
+        .track_status(track, PRESET)
         .await?
         .seconds_to_full
         .unwrap_or_else(|| t0.elapsed().as_secs_f64());

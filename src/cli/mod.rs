@@ -7,6 +7,7 @@ pub mod bench_cache;
 pub mod master;
 pub mod scan;
 pub mod serve;
+pub mod user;
 
 use std::path::PathBuf;
 

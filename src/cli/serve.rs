@@ -29,6 +29,22 @@ pub struct ServeArgs {
     /// Do not scan the music folder at start
     #[arg(long)]
     pub no_scan: bool,
+    /// Seconds without a position update after which a listener (a player tab or app) is
+    /// forgotten and its pinned track released
+    #[arg(long, default_value_t = auralis_server::config::DEFAULT_LISTENER_IDLE_SECONDS)]
+    pub listener_idle_seconds: u64,
+    /// Listeners tracked at once; a new one replaces the least recently active
+    #[arg(long, default_value_t = auralis_server::config::DEFAULT_MAX_LISTENERS)]
+    pub max_listeners: usize,
+    /// A host name the server is reached by (repeatable), e.g. the name a reverse proxy
+    /// forwards or the machine's name on the home network. localhost, loopback and the bound
+    /// address are always allowed; requests for any other Host get 421
+    #[arg(long = "public-host", value_name = "NAME")]
+    pub public_hosts: Vec<String>,
+    /// The address of a reverse proxy whose X-Forwarded-Proto/X-Forwarded-For are believed
+    /// (repeatable): sign-in cookies get `Secure` behind TLS, throttling sees the real client
+    #[arg(long = "trusted-proxy", value_name = "ADDR")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -67,6 +83,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.tier2_tracks = args.tier2_tracks;
     config.tier2_bytes = args.tier2_bytes;
     config.scan_on_start = !args.no_scan;
+    config.listener_idle = std::time::Duration::from_secs(args.listener_idle_seconds.max(1));
+    config.max_listeners = args.max_listeners.max(1);
+    config.public_hosts = args.public_hosts;
+    config.trusted_proxies = args.trusted_proxies;
 
     // Two async workers are plenty for a personal server and keep memory small; audio work runs
     // on the cache's own threads, SQLite on a few blocking threads.
@@ -87,6 +107,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             "Auralis is listening: open http://{}/ in a browser",
             server.addr()
         );
+        if server.app().auth.setup_required().await.unwrap_or(false) {
+            tracing::info!(
+                "no account yet: the page asks for the admin account (or run `auralis user add \
+                 NAME --admin --data-dir {}`)",
+                data.display()
+            );
+        }
         tokio::signal::ctrl_c()
             .await
             .context("cannot listen for Ctrl-C")?;

@@ -48,13 +48,29 @@ export function writeWav(file, { sampleRate = 48000, from = 0, dur, tags = {} })
 export const TRACK_SECONDS = 25;
 export const CHUNK_SECONDS = 5;
 
-/** Two 25 s (trackSeconds) tracks of one album (track 2 continues the signal of track 1) and one other. */
+/** The synced lyrics written beside "First Movement" (an .lrc with metadata tags): a line every
+ *  2 s from 0.25 s, each start a whole number of samples at 48 kHz. */
+export const LYRICS = Array.from({ length: 12 }, (_, k) => ({ start_s: 0.25 + 2 * k, text: `Line ${k + 1} of the first movement` }));
+/** The plain (unsynced) lyrics of "Second Movement". */
+export const PLAIN_LYRICS = ['No timestamps here', 'just the words of the second movement'];
+
+function lrcTime(s) {
+  const m = Math.floor(s / 60);
+  return `${String(m).padStart(2, '0')}:${(s - 60 * m).toFixed(2).padStart(5, '0')}`;
+}
+
+/** Two 25 s (trackSeconds) tracks of one album (track 2 continues the signal of track 1), with
+ *  lyrics (synced for track 1, plain for track 2), and one other track at 44.1 kHz. */
 export function makeLibrary(dir, { trackSeconds = TRACK_SECONDS } = {}) {
   const album = { IART: 'Tone Collective', IPRD: 'Multitone Suite', ICRD: '2024' };
   writeWav(path.join(dir, 'Tone Collective/Multitone Suite/01 First Movement.wav'),
     { dur: trackSeconds, tags: { ...album, INAM: 'First Movement', ITRK: '1' } });
   writeWav(path.join(dir, 'Tone Collective/Multitone Suite/02 Second Movement.wav'),
     { from: trackSeconds, dur: trackSeconds, tags: { ...album, INAM: 'Second Movement', ITRK: '2' } });
+  // lyrics beside the tracks (the scan ignores them: they are not audio); Lone Tone has none
+  fs.writeFileSync(path.join(dir, 'Tone Collective/Multitone Suite/01 First Movement.lrc'),
+    ['[ar:Tone Collective]', '[ti:First Movement]', '[offset:0]', ...LYRICS.map((l) => `[${lrcTime(l.start_s)}]${l.text}`)].join('\r\n'));
+  fs.writeFileSync(path.join(dir, 'Tone Collective/Multitone Suite/02 Second Movement.lrc'), `${PLAIN_LYRICS.join('\n')}\n`);
   writeWav(path.join(dir, 'Lonely Oscillator/Solo Works/01 Lone Tone.wav'),
     { sampleRate: 44100, dur: 8, tags: { IART: 'Lonely Oscillator', IPRD: 'Solo Works', INAM: 'Lone Tone', ITRK: '1', ICRD: '2023' } });
   // not audio at all: the scan lists it as unreadable and indexes everything else

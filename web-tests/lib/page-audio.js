@@ -9,6 +9,7 @@ window.T = (() => {
   let tapped = null; // { ctx, rec }
   let blocks = [];
   let recording = false;
+  let from = 0; // context frame at start(): blocks rendered before it are not recorded
 
   async function tap() {
     const e = engine();
@@ -16,12 +17,14 @@ window.T = (() => {
     const ctx = e.ctx;
     await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([WORKLET], { type: 'text/javascript' })));
     const rec = new AudioWorkletNode(ctx, 'auralis-rec');
-    rec.port.onmessage = (m) => { if (recording) blocks.push(m.data); };
+    // A block can arrive after start() although it was rendered before (the port is busy when the
+    // machine is), so blocks are taken by their own frame stamp, not by their arrival.
+    rec.port.onmessage = (m) => { if (recording && m.data.f >= from) blocks.push(m.data); };
     e.output.connect(rec);
     rec.connect(ctx.destination); // it writes nothing: silence, but keeps the node pulled
     tapped = { ctx, rec };
   }
-  function start() { blocks = []; recording = true; }
+  function start() { blocks = []; from = Math.floor(engine().ctx.currentTime * engine().ctx.sampleRate); recording = true; }
   function stop() {
     recording = false;
     if (!blocks.length) return { frame0: 0, x: new Float32Array(0), holes: 0 };

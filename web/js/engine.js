@@ -2,7 +2,7 @@
 //
 // Not for: anything visual. It never touches the DOM; the UI listens to its events.
 //
-// How it plays (see docs/API.md and DESIGN.md "The player"):
+// How it plays (see docs/API.md and docs/DESIGN.md "The player"):
 // - The AudioContext runs at the track's sample rate, so decoded chunks are never resampled
 //   and chunk k can be started at a whole-sample frame: start(k) = start(k-1) + len(k-1).
 // - Both variants of a chunk (original and processed/preset) play in lockstep, each through
@@ -31,7 +31,7 @@ export function variantGains({ enabled, intensity }) {
   return { original: 1 - i, processed: i };
 }
 
-/** The chunk timeline (DESIGN.md invariant 1), from the stream metadata. */
+/** The chunk timeline (docs/DESIGN.md, invariant 1), from the stream metadata. */
 export function chunkOf(meta, sample) {
   return Math.min(meta.total_chunks - 1, Math.floor(sample / meta.chunk_samples));
 }
@@ -236,6 +236,24 @@ export class Engine extends EventTarget {
     this.emitState();
   }
 
+  /** Silences everything and forgets the track (sign-out): the audio contexts are closed, no
+   *  chunk or position report of the old track follows, and the engine can play again. */
+  stop() {
+    this.gen++; // every load, seek and look-ahead in flight gives up
+    this.dropAll();
+    this.out?.ctx.close().catch(() => {});
+    this.pendingOut?.ctx.close().catch(() => {});
+    this.out = null;
+    this.pendingOut = null;
+    this.cur = null;
+    this.nextId = null;
+    this.nextTrack = null;
+    this.playing = false;
+    this.position = 0;
+    this.buffering = false;
+    this.emitState();
+  }
+
   destroy() {
     clearInterval(this.timer);
     clearInterval(this.reporter);
@@ -416,6 +434,7 @@ export class Engine extends EventTarget {
     if (playingSlot) {
       if (playingSlot.track !== this.cur) {
         this.cur = playingSlot.track;
+        this.nextConsumed();
         this.stats.trackSwitches.push({ trackId: this.cur.id, frame: playingSlot.startFrame });
         this.emit('trackchange', { trackId: this.cur.id, auto: true });
         this.report();
@@ -487,6 +506,15 @@ export class Engine extends EventTarget {
     this.loadingNext = job;
   }
 
+  /** The next track has started: it is the current one now, and what follows it is unknown
+   *  until setNext() says (the trackchange listener does at once). Without this a queue with
+   *  the same track twice in a row would reuse the playing track's object as its own next,
+   *  never announce the second playthrough, and loop it. */
+  nextConsumed() {
+    this.nextId = null;
+    this.nextTrack = null;
+  }
+
   /** The next track has another sample rate: hand over to its (prepared) context. */
   switchOutput(slot) {
     const old = this.out;
@@ -495,6 +523,7 @@ export class Engine extends EventTarget {
     slot.startFrame = this.out.frameSoon(0.005);
     this.schedule(slot, slot.startFrame);
     this.cur = slot.track;
+    this.nextConsumed();
     this.stats.trackSwitches.push({ trackId: slot.track.id, frame: slot.startFrame, newContext: true });
     if (this.playing) this.out.ctx.resume();
     old.ctx.close();

@@ -4,7 +4,7 @@
 
 use crate::fake::FakeRenderer;
 use crate::tier2::DiskStore;
-use crate::{Cache, CacheError, Config, TrackId, Variant};
+use crate::{Cache, CacheError, Config, ListenerKey, Preset, TrackId, Variant};
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;
@@ -68,7 +68,9 @@ async fn hits(
     let (a, chunks) = (TrackId(1), 30);
     renderer.add_track(a, chunks, chunk_bytes);
     let cache = Cache::open(Config::new(dir), renderer)?;
-    cache.update_position(a, 0, "adaptive", None).await?;
+    cache
+        .update_position(&ListenerKey::default_for(0), a, 0, Preset::Adaptive, None)
+        .await?;
     cache.wait_idle().await;
     let mut t1 = Vec::with_capacity(samples);
     for i in 0..samples {
@@ -76,16 +78,16 @@ async fn hits(
         let v = if i % 2 == 0 {
             Variant::Original
         } else {
-            Variant::Processed("adaptive".into())
+            Variant::Processed(Preset::Adaptive)
         };
-        cache.get_chunk(a, (i % 2) as u64, &v).await?;
+        cache.get_chunk(a, (i % 2) as u64, v).await?;
         t1.push(start.elapsed());
     }
     let mut t2 = Vec::with_capacity(samples);
     for i in 0..samples {
         let chunk = 2 + (i as u64 % (chunks - 2));
         let start = Instant::now();
-        cache.get_chunk(a, chunk, &Variant::Original).await?;
+        cache.get_chunk(a, chunk, Variant::Original).await?;
         t2.push(start.elapsed());
     }
     Ok((Latency::of(t1), Latency::of(t2)))
@@ -96,9 +98,9 @@ fn rebuild(dir: &Path, n: u64) -> Result<(u64, f64), CacheError> {
     {
         let (store, _) = DiskStore::open(dir).map_err(|e| CacheError::io(dir, e))?;
         let per_track = n / 100;
-        let variants = [Variant::Original, Variant::Processed("adaptive".into())];
+        let variants = [Variant::Original, Variant::Processed(Preset::Adaptive)];
         for t in 0..50u64 {
-            for v in &variants {
+            for &v in &variants {
                 for c in 0..per_track {
                     store
                         .write(t + 1, v, c, "bench", &[0u8; 256])

@@ -2,7 +2,7 @@
 //! to listeners (SSE). Subscribe with [`crate::Cache::subscribe`]. A slow subscriber lags (and
 //! is told so by `broadcast`); the cache never waits for subscribers.
 
-use crate::{Tier, TrackId, Variant};
+use crate::{Preset, Tier, TrackId, Variant};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,9 +15,10 @@ pub enum CacheEvent {
         variant: Variant,
         tier: Tier,
     },
-    /// Completion of a track for the original and the current preset.
+    /// Completion of a track for the original and `preset`.
     TrackProgress {
         track: TrackId,
+        preset: Preset,
         cached_chunks: u64,
         total_chunks: u64,
         percent: f64,
@@ -25,7 +26,7 @@ pub enum CacheEvent {
     /// Every chunk of both variants is in tier 2.
     TrackFullyCached {
         track: TrackId,
-        preset: String,
+        preset: Preset,
         seconds: Option<f64>,
     },
     /// A whole track left tier 2 (LRU, budget or clear). `track` is `None` when no track id is

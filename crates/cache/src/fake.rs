@@ -2,9 +2,9 @@
 //! (file signature, DSP version, track, chunk, variant), and a gate lets a test hold renders
 //! and release them one by one to observe the worker's order without sleeping.
 //!
-//! Not for: production (the server implements `Renderer` over `auralis-render`).
+//! Not for: production (`auralis-engine` implements `Renderer` over `auralis-render`).
 
-use crate::{FileSignature, RenderError, Renderer, TrackDesc, TrackId, Variant};
+use crate::{FileSignature, RenderError, RenderErrorKind, Renderer, TrackDesc, TrackId, Variant};
 use parking_lot::{Condvar, Mutex};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,7 +68,7 @@ impl FakeRenderer {
     }
 
     /// The bytes `render` produces for this chunk now.
-    pub fn expected(&self, track: TrackId, chunk: u64, variant: &Variant) -> Vec<u8> {
+    pub fn expected(&self, track: TrackId, chunk: u64, variant: Variant) -> Vec<u8> {
         let t = self.tracks.lock().get(&track).cloned();
         let Some(t) = t else { return Vec::new() };
         let head = format!(
@@ -95,11 +95,11 @@ impl FakeRenderer {
     }
 
     /// How many times `variant` of this chunk was rendered.
-    pub fn render_count(&self, track: TrackId, chunk: u64, variant: &Variant) -> usize {
+    pub fn render_count(&self, track: TrackId, chunk: u64, variant: Variant) -> usize {
         self.log
             .lock()
             .iter()
-            .filter(|(t, c, vs)| *t == track && *c == chunk && vs.contains(variant))
+            .filter(|(t, c, vs)| *t == track && *c == chunk && vs.contains(&variant))
             .count()
     }
 
@@ -145,7 +145,12 @@ impl FakeRenderer {
 impl Renderer for FakeRenderer {
     fn describe(&self, track: TrackId) -> Result<TrackDesc, RenderError> {
         let t = self.tracks.lock().get(&track).cloned();
-        let t = t.ok_or_else(|| RenderError::new(format!("track {track}: no such track")))?;
+        let t = t.ok_or_else(|| {
+            RenderError::new(
+                RenderErrorKind::NotFound,
+                format!("track {track}: no such track"),
+            )
+        })?;
         Ok(TrackDesc {
             signature: t.signature,
             chunk_count: t.chunk_count,
@@ -182,11 +187,12 @@ impl Renderer for FakeRenderer {
             .iter()
             .map(|v| {
                 if fail {
-                    Err(RenderError::new(format!(
-                        "track {track}: bad data in chunk {chunk}"
-                    )))
+                    Err(RenderError::new(
+                        RenderErrorKind::Undecodable,
+                        format!("track {track}: bad data in chunk {chunk}"),
+                    ))
                 } else {
-                    Ok(self.expected(track, chunk, v))
+                    Ok(self.expected(track, chunk, *v))
                 }
             })
             .collect()

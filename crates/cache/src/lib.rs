@@ -1,26 +1,31 @@
-//! Two-tier chunk cache (memory, disk) and its priority worker — DSP-agnostic.
+//! Two-tier chunk cache (memory, disk) and its priority worker, shared by every listener.
 //!
-//! * Tier 1 (memory): the current and next chunk of the playing track, both variants.
+//! * A listener is one playing client (a browser tab, an app) of one user, named by a
+//!   [`ListenerKey`]. Each has its own current track, position, next track and preset.
+//! * Tier 1 (memory): the union of every active listener's hot set: its current and next
+//!   chunk, both variants.
 //! * Tier 2 (disk): every chunk of recent tracks, both variants, whole-track LRU within a track
-//!   count and a byte budget; the playing track is pinned. Survives restarts.
-//! * The worker renders what is missing, by priority (P0 a listener is waiting → P1 current
-//!   and next chunk → P2 the rest of the current track → P3 the start of the next track),
-//!   single-flight, on dedicated threads.
+//!   count and a byte budget; every active listener's track is pinned. Survives restarts.
+//! * The worker renders what is missing, by priority (P0 someone is waiting → P1 each
+//!   listener's current and next chunk → P2 the rest of each listener's track → P3 the start
+//!   of each listener's next track), round-robin between listeners, single-flight, on
+//!   dedicated threads.
 //!
-//! The cache computes chunks through the [`Renderer`] trait, which the server implements on
-//! top of `auralis-render`.
+//! The cache computes chunks through the [`Renderer`] trait, which the engine implements on
+//! top of `auralis-render`; a miss flows caller → cache → engine, never back up.
 //!
 //! ```no_run
-//! use auralis_cache::{Cache, Config, TrackId, Variant, fake::FakeRenderer};
+//! use auralis_cache::{Cache, Config, ListenerKey, Preset, TrackId, Variant, fake::FakeRenderer};
 //! use std::sync::Arc;
 //! # async fn demo() -> Result<(), auralis_cache::CacheError> {
-//! let renderer = Arc::new(FakeRenderer::new()); // the server passes its own Renderer
+//! let renderer = Arc::new(FakeRenderer::new()); // the server passes the engine
 //! let cache = Arc::new(Cache::open(Config::new("/var/cache/auralis"), renderer)?);
 //! let mut events = cache.subscribe(); // forward to SSE
 //! let (a, b) = (TrackId(1), TrackId(2));
-//! let (bytes, tier) = cache.get_chunk(a, 0, &Variant::Original).await?; // X-Cache-Tier: tier.as_str()
-//! cache.update_position(a, 0, "adaptive", Some(b)).await?;
-//! let status = cache.track_status(a).await?; // JSON
+//! let tab = ListenerKey::new(0, "tab-1")?;
+//! let (bytes, tier) = cache.get_chunk(a, 0, Variant::Original).await?; // X-Cache-Tier: tier.as_str()
+//! cache.update_position(&tab, a, 0, Preset::Adaptive, Some(b)).await?;
+//! let status = cache.track_status(a, Preset::Adaptive).await?; // JSON
 //! # Ok(()) }
 //! ```
 
@@ -28,28 +33,33 @@ pub mod bench;
 mod events;
 pub mod fake;
 mod key;
+mod listener;
 pub mod manager;
 pub mod session;
 mod status;
+pub mod streams;
 mod tier1;
 mod tier2;
 mod worker;
 
+pub use auralis_core::{FileSignature, Preset, TrackId, Variant};
 pub use events::CacheEvent;
-pub use key::{FileSignature, TrackDesc, TrackId, Variant};
+pub use key::TrackDesc;
+pub use listener::ListenerKey;
 pub use manager::{Cache, Config};
-pub use status::{CacheStats, QueuedTask, Tier, TrackStatus, VariantCount};
+pub use status::{CacheStats, ListenerStatus, QueuedTask, Tier, TrackStatus, VariantCount};
+pub use streams::{valid_stream_name, StreamFile, StreamWriter};
 pub use worker::Priority;
 
 use std::path::PathBuf;
 
-/// The engine the cache calls to describe tracks and render chunks. Implemented by the server
-/// on top of `auralis-render`; tests use [`fake::FakeRenderer`].
+/// The engine the cache calls to describe tracks and render chunks. Implemented by
+/// `auralis-engine` on top of `auralis-render`; tests use [`fake::FakeRenderer`].
 pub trait Renderer: Send + Sync + 'static {
     /// Cheap description of a track: its file signature, chunk count, format, chunk length and
     /// DSP version. Called (on a blocking thread) by `update_position` for the current and next
     /// track, and by `get_chunk`/`track_status` for any other track, so a changed file is seen
-    /// at once. It may stat the file; memoise the content hash by (path, size, mtime).
+    /// at once. It may stat the file; it should remember what it read by signature.
     fn describe(&self, track: TrackId) -> Result<TrackDesc, RenderError>;
 
     /// Blocking CPU work: chunk `chunk` of `track` for each of `variants` (one decode serves
@@ -62,28 +72,50 @@ pub trait Renderer: Send + Sync + 'static {
     ) -> Vec<Result<Vec<u8>, RenderError>>;
 }
 
-/// A failure reported by the [`Renderer`]: a message naming the file and the cause.
+/// What kind of failure a [`Renderer`] reports, so the caller can answer without parsing the
+/// message (like symphonia's error kinds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenderErrorKind {
+    /// No such track.
+    NotFound,
+    /// The track's file changed or disappeared since the library last scanned it.
+    Changed,
+    /// The file cannot be decoded.
+    Undecodable,
+    /// Anything else (a bug, the disk).
+    Internal,
+}
+
+/// A failure reported by the [`Renderer`]: its kind, and a message naming the track (never an
+/// absolute path of this machine) and the cause.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct RenderError(pub String);
+#[error("{message}")]
+pub struct RenderError {
+    pub kind: RenderErrorKind,
+    pub message: String,
+}
 
 impl RenderError {
-    pub fn new(message: impl std::fmt::Display) -> RenderError {
-        RenderError(message.to_string())
+    pub fn new(kind: RenderErrorKind, message: impl std::fmt::Display) -> RenderError {
+        RenderError {
+            kind,
+            message: message.to_string(),
+        }
     }
 }
 
 /// Errors of the cache. `Clone` because one failed render answers every waiting request.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CacheError {
-    #[error("cannot describe track {track}: {message}")]
-    Describe { track: TrackId, message: String },
-    #[error("cannot render chunk {chunk} ({variant}) of track {track}: {message}")]
+    #[error("cannot describe track {track}: {}", source.message)]
+    Describe { track: TrackId, source: RenderError },
+    #[error("cannot render chunk {chunk} ({variant}) of track {track}: {}", source.message)]
     Render {
         track: TrackId,
         chunk: u64,
         variant: Variant,
-        message: String,
+        source: RenderError,
     },
     #[error("chunk {chunk} is out of range: track {track} has {chunk_count} chunks")]
     OutOfRange {
@@ -91,8 +123,16 @@ pub enum CacheError {
         chunk: u64,
         chunk_count: u64,
     },
-    #[error("{0}")]
-    InvalidVariant(String),
+    #[error("invalid listener id: {0}")]
+    InvalidListener(String),
+    /// Too many requests are waiting for renders (per listener or in all): try again later.
+    #[error(
+        "too many chunk requests are waiting ({waiting} queued); retry in {retry_after_secs} s"
+    )]
+    Busy {
+        waiting: usize,
+        retry_after_secs: u64,
+    },
     #[error("cache directory {path}: {message}")]
     Io { path: PathBuf, message: String },
     #[error("the cache is shutting down")]
@@ -104,6 +144,16 @@ impl CacheError {
         CacheError::Io {
             path: path.into(),
             message: err.to_string(),
+        }
+    }
+
+    /// The renderer's error kind behind a describe or render failure.
+    pub fn render_kind(&self) -> Option<RenderErrorKind> {
+        match self {
+            CacheError::Describe { source, .. } | CacheError::Render { source, .. } => {
+                Some(source.kind)
+            }
+            _ => None,
         }
     }
 }

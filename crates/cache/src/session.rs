@@ -10,7 +10,7 @@
 //! Preconditions: neither track cached, track `a` has at least 5 chunks and `b` at least 2,
 //! `max_tracks >= 2`, `next_track_chunks >= 2`, and a budget that holds both tracks.
 
-use crate::{Cache, CacheError, Tier, TrackId, Variant};
+use crate::{Cache, CacheError, ListenerKey, Preset, Tier, TrackId, Variant};
 use serde::Serialize;
 
 /// One chunk request of the session.
@@ -30,22 +30,25 @@ pub async fn listening_session(
     cache: &Cache,
     a: TrackId,
     b: TrackId,
-    preset: &str,
-    other_preset: &str,
+    preset: Preset,
+    other_preset: Preset,
 ) -> Result<Vec<SessionStep>, CacheError> {
+    let me = ListenerKey::new(0, "session")?;
     let orig = Variant::Original;
-    let p1 = Variant::processed(preset).map_err(CacheError::InvalidVariant)?;
-    let p2 = Variant::processed(other_preset).map_err(CacheError::InvalidVariant)?;
-    let n = cache.track_status(a).await?.total_chunks;
+    let p1 = Variant::Processed(preset);
+    let p2 = Variant::Processed(other_preset);
+    let n = cache.track_status(a, preset).await?.total_chunks;
     let seek_to = n.saturating_sub(2).max(3);
     let mut steps = Vec::new();
-    let mut get = async |action, track, chunk, variant: &Variant, expected| {
-        let (bytes, got) = cache.get_chunk(track, chunk, variant).await?;
+    let mut get = async |action, track, chunk, variant: Variant, expected| {
+        let (bytes, got) = cache
+            .get_chunk_for(Some(&me), track, chunk, variant)
+            .await?;
         steps.push(SessionStep {
             action,
             track,
             chunk,
-            variant: variant.clone(),
+            variant,
             expected,
             got,
             bytes: bytes.len(),
@@ -54,47 +57,51 @@ pub async fn listening_session(
     };
 
     // Play A from the start: nothing is cached, the listener waits.
-    get("play", a, 0, &orig, Tier::Miss).await?;
-    get("play", a, 0, &p1, Tier::Miss).await?;
-    cache.update_position(a, 0, preset, Some(b)).await?;
+    get("play", a, 0, orig, Tier::Miss).await?;
+    get("play", a, 0, p1, Tier::Miss).await?;
+    cache.update_position(&me, a, 0, preset, Some(b)).await?;
     cache.wait_idle().await;
-    get("play", a, 0, &p1, Tier::Tier1).await?;
-    get("play on", a, 1, &orig, Tier::Tier1).await?;
-    get("play on", a, 1, &p1, Tier::Tier1).await?;
-    cache.update_position(a, 1, preset, Some(b)).await?;
+    get("play", a, 0, p1, Tier::Tier1).await?;
+    get("play on", a, 1, orig, Tier::Tier1).await?;
+    get("play on", a, 1, p1, Tier::Tier1).await?;
+    cache.update_position(&me, a, 1, preset, Some(b)).await?;
     cache.wait_idle().await;
-    get("play on", a, 2, &orig, Tier::Tier1).await?;
+    get("play on", a, 2, orig, Tier::Tier1).await?;
     // Toggle: both variants of the current chunk are hot.
-    get("toggle", a, 1, &orig, Tier::Tier1).await?;
-    get("toggle", a, 1, &p1, Tier::Tier1).await?;
+    get("toggle", a, 1, orig, Tier::Tier1).await?;
+    get("toggle", a, 1, p1, Tier::Tier1).await?;
     // Another preset: rendered once, then hot; the first preset stays on disk.
-    get("preset", a, 1, &p2, Tier::Miss).await?;
-    cache.update_position(a, 1, other_preset, Some(b)).await?;
-    cache.wait_idle().await;
-    get("preset", a, 2, &p2, Tier::Tier1).await?;
-    get("preset back", a, 1, &p1, Tier::Tier2).await?;
-    // Seek: the whole track was built in the background.
-    get("seek", a, seek_to, &orig, Tier::Tier2).await?;
-    get("seek", a, seek_to, &p2, Tier::Tier2).await?;
+    get("preset", a, 1, p2, Tier::Miss).await?;
     cache
-        .update_position(a, seek_to, other_preset, Some(b))
+        .update_position(&me, a, 1, other_preset, Some(b))
+        .await?;
+    cache.wait_idle().await;
+    get("preset", a, 2, p2, Tier::Tier1).await?;
+    get("preset back", a, 1, p1, Tier::Tier2).await?;
+    // Seek: the whole track was built in the background.
+    get("seek", a, seek_to, orig, Tier::Tier2).await?;
+    get("seek", a, seek_to, p2, Tier::Tier2).await?;
+    cache
+        .update_position(&me, a, seek_to, other_preset, Some(b))
         .await?;
     cache.wait_idle().await;
     if seek_to + 1 < n {
-        get("seek", a, seek_to + 1, &p2, Tier::Tier1).await?;
+        get("seek", a, seek_to + 1, p2, Tier::Tier1).await?;
     }
     // Next track: its first chunks were prefetched.
-    get("next track", b, 0, &orig, Tier::Tier2).await?;
-    get("next track", b, 0, &p2, Tier::Tier2).await?;
-    cache.update_position(b, 0, other_preset, None).await?;
+    get("next track", b, 0, orig, Tier::Tier2).await?;
+    get("next track", b, 0, p2, Tier::Tier2).await?;
+    cache.update_position(&me, b, 0, other_preset, None).await?;
     cache.wait_idle().await;
-    get("next track", b, 1, &orig, Tier::Tier1).await?;
+    get("next track", b, 1, orig, Tier::Tier1).await?;
     // Back: the previous track is still in tier 2.
-    get("back", a, 0, &orig, Tier::Tier2).await?;
-    get("back", a, 0, &p2, Tier::Tier2).await?;
-    cache.update_position(a, 0, other_preset, Some(b)).await?;
+    get("back", a, 0, orig, Tier::Tier2).await?;
+    get("back", a, 0, p2, Tier::Tier2).await?;
+    cache
+        .update_position(&me, a, 0, other_preset, Some(b))
+        .await?;
     cache.wait_idle().await;
-    get("back", a, 1, &p2, Tier::Tier1).await?;
+    get("back", a, 1, p2, Tier::Tier1).await?;
     Ok(steps)
 }
 

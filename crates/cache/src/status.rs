@@ -1,7 +1,7 @@
 //! Serialisable views of the cache for the HTTP API: per-track status, global stats, the tier
 //! that served a chunk, and a snapshot of the worker's queue.
 
-use crate::{Priority, TrackId, Variant};
+use crate::{ListenerKey, Preset, Priority, TrackId, Variant};
 use serde::{Deserialize, Serialize};
 
 /// Where a chunk came from. Serialised (and meant for the response header) as `tier1`,
@@ -42,11 +42,11 @@ pub struct VariantCount {
 pub struct TrackStatus {
     pub track: TrackId,
     pub total_chunks: u64,
-    /// The preset completion refers to (the current one).
-    pub preset: String,
+    /// The preset completion refers to (the one asked about).
+    pub preset: Preset,
     /// Every variant with chunks in tier 2 (other presets included).
     pub variants: Vec<VariantCount>,
-    /// Chunks of the original and the current preset in tier 2 (at most `2 * total_chunks`).
+    /// Chunks of the original and the preset in tier 2 (at most `2 * total_chunks`).
     pub cached_chunks: u64,
     /// `cached_chunks / (2 * total_chunks)`, in percent.
     pub percent: f64,
@@ -56,8 +56,10 @@ pub struct TrackStatus {
     /// Chunks of this track in tier 1.
     pub tier1_chunks: u64,
     pub tier2_bytes: u64,
-    /// The playing track (pinned in tier 2).
+    /// Some active listener plays it (pinned in tier 2).
     pub pinned: bool,
+    /// Active listeners playing it.
+    pub listeners: u64,
 }
 
 /// Global cache statistics.
@@ -84,8 +86,16 @@ pub struct CacheStats {
     pub render_errors: u64,
     /// Tier-2 files found damaged on read, discarded and rebuilt.
     pub damaged_files: u64,
-    /// Queued work dropped because its track or preset stopped being current.
+    /// Queued requests dropped before they started because nobody waited any more.
     pub dropped_tasks: u64,
+    /// Requests refused because too many were waiting (503).
+    pub refused_requests: u64,
+    /// Listeners active now (each pins its track and keeps its hot chunks in tier 1).
+    pub listeners: u64,
+    /// Listeners forgotten after being idle, or to make room for a new one.
+    pub expired_listeners: u64,
+    /// Bytes of the tracks tier 2 must keep (every listener's current and next track).
+    pub pinned_bytes: u64,
     pub queued_tasks: u64,
     pub running_tasks: u64,
 }
@@ -99,4 +109,16 @@ pub struct QueuedTask {
     pub variants: Vec<Variant>,
     /// Requests waiting on this task.
     pub waiters: usize,
+}
+
+/// What one active listener is doing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ListenerStatus {
+    pub listener: ListenerKey,
+    pub track: TrackId,
+    pub chunk: u64,
+    pub preset: Preset,
+    pub next: Option<TrackId>,
+    /// Seconds since its last position update.
+    pub idle_seconds: f64,
 }

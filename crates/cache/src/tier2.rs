@@ -3,6 +3,7 @@
 //! Layout under the cache directory:
 //! ```text
 //! tracks/<track-key-hash:016x>/<variant>/<chunk>.chunk   one chunk file
+//! tracks/<track-key-hash:016x>/streams/<name>.stream     a whole encoded stream (see `streams`)
 //! tmp/                                                 files being written (emptied at start-up)
 //! trash/                                               evicted tracks being deleted (emptied at start-up)
 //! ```
@@ -17,7 +18,7 @@
 //!
 //! Not for: deciding what to keep (the index evicts on the manager's say-so).
 
-use crate::{TrackId, Variant};
+use crate::{Preset, TrackId, Variant};
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -28,6 +29,19 @@ use std::time::{Instant, SystemTime};
 
 const MAGIC: &[u8; 8] = b"AURCHNK1";
 const EXT: &str = "chunk";
+/// The folder of a track's encoded streams, beside its variant folders.
+pub(crate) const STREAMS_DIR: &str = "streams";
+const STREAM_EXT: &str = "stream";
+
+/// Names a stream file may have: short, lower-case ASCII letters, digits and `@._-`, not
+/// starting with a dot (so a name can never leave its folder).
+pub fn valid_stream_name(name: &str) -> bool {
+    (1..=96).contains(&name.len())
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"@._-".contains(&b))
+}
 
 /// Why a chunk file could not be served.
 #[derive(Debug)]
@@ -87,6 +101,8 @@ pub(crate) struct ScannedTrack {
     pub hash: u64,
     pub newest: SystemTime,
     pub chunks: Vec<(Variant, u64, u64)>,
+    /// Encoded streams: name and size.
+    pub streams: Vec<(String, u64)>,
 }
 
 /// The chunk files on disk.
@@ -119,16 +135,18 @@ impl DiskStore {
         Ok((store, scanned))
     }
 
+    /// Lists the chunk files. Anything that cannot be read (a folder without permission, an
+    /// entry that vanished) is skipped with a warning: one bad entry must not stop start-up.
+    /// Entries that are not ours are removed.
     fn scan(&self) -> io::Result<Vec<ScannedTrack>> {
         let mut out = Vec::new();
-        for track_dir in fs::read_dir(&self.tracks)? {
-            let track_dir = track_dir?;
+        for track_dir in entries(&self.tracks)? {
             let name = track_dir.file_name();
             let hash = match name
                 .to_str()
                 .and_then(|s| (s.len() == 16).then(|| u64::from_str_radix(s, 16).ok())?)
             {
-                Some(h) if track_dir.file_type()?.is_dir() => h,
+                Some(h) if is_dir(&track_dir) => h,
                 _ => {
                     remove_any(&track_dir.path());
                     continue;
@@ -138,34 +156,49 @@ impl DiskStore {
                 hash,
                 newest: SystemTime::UNIX_EPOCH,
                 chunks: Vec::new(),
+                streams: Vec::new(),
             };
-            for variant_dir in fs::read_dir(track_dir.path())? {
-                let variant_dir = variant_dir?;
+            let Ok(variant_dirs) = entries(&track_dir.path()) else {
+                continue;
+            };
+            for variant_dir in variant_dirs {
+                if variant_dir.file_name() == STREAMS_DIR && is_dir(&variant_dir) {
+                    self.scan_streams(&variant_dir.path(), &mut track);
+                    continue;
+                }
                 let variant = variant_dir
                     .file_name()
                     .to_str()
                     .and_then(|s| s.parse::<Variant>().ok());
                 let variant = match variant {
-                    Some(v) if variant_dir.file_type()?.is_dir() => v,
+                    Some(v) if is_dir(&variant_dir) => v,
                     _ => {
                         remove_any(&variant_dir.path());
                         continue;
                     }
                 };
-                for file in fs::read_dir(variant_dir.path())? {
-                    let file = file?;
+                let Ok(files) = entries(&variant_dir.path()) else {
+                    continue;
+                };
+                for file in files {
                     let path = file.path();
                     let chunk = path
                         .extension()
                         .filter(|e| *e == EXT)
                         .and_then(|_| path.file_stem()?.to_str()?.parse::<u64>().ok());
-                    let meta = file.metadata()?;
+                    let meta = match file.metadata() {
+                        Ok(m) => m,
+                        Err(e) => {
+                            tracing::warn!(path = %path.display(), error = %e, "skipping an unreadable cache entry");
+                            continue;
+                        }
+                    };
                     match chunk {
                         Some(c) if meta.is_file() => {
                             if let Ok(m) = meta.modified() {
                                 track.newest = track.newest.max(m);
                             }
-                            track.chunks.push((variant.clone(), c, meta.len()));
+                            track.chunks.push((variant, c, meta.len()));
                         }
                         _ => remove_any(&path),
                     }
@@ -176,11 +209,54 @@ impl DiskStore {
         Ok(out)
     }
 
+    fn scan_streams(&self, dir: &Path, track: &mut ScannedTrack) {
+        let Ok(files) = entries(dir) else {
+            return;
+        };
+        for file in files {
+            let path = file.path();
+            let name = path
+                .extension()
+                .filter(|e| *e == STREAM_EXT)
+                .and_then(|_| path.file_stem()?.to_str())
+                .filter(|n| valid_stream_name(n))
+                .map(str::to_string);
+            match (name, file.metadata()) {
+                (Some(name), Ok(meta)) if meta.is_file() => {
+                    if let Ok(m) = meta.modified() {
+                        track.newest = track.newest.max(m);
+                    }
+                    track.streams.push((name, meta.len()));
+                }
+                (_, Err(e)) => {
+                    tracing::warn!(path = %path.display(), error = %e, "skipping an unreadable cache entry");
+                }
+                _ => remove_any(&path),
+            }
+        }
+    }
+
+    /// Where a track's encoded stream `name` lives (whether or not it exists).
+    pub fn stream_path(&self, hash: u64, name: &str) -> PathBuf {
+        self.track_dir(hash)
+            .join(STREAMS_DIR)
+            .join(format!("{name}.{STREAM_EXT}"))
+    }
+
+    /// A fresh temporary file path (under `tmp/`, emptied at start-up).
+    pub fn temp_path(&self) -> PathBuf {
+        self.tmp.join(format!(
+            "{}-{}.tmp",
+            std::process::id(),
+            self.seq.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+
     pub fn track_dir(&self, hash: u64) -> PathBuf {
         self.tracks.join(format!("{hash:016x}"))
     }
 
-    pub fn chunk_path(&self, hash: u64, variant: &Variant, chunk: u64) -> PathBuf {
+    pub fn chunk_path(&self, hash: u64, variant: Variant, chunk: u64) -> PathBuf {
         self.track_dir(hash)
             .join(variant.name())
             .join(format!("{chunk}.{EXT}"))
@@ -190,18 +266,14 @@ impl DiskStore {
     pub fn write(
         &self,
         hash: u64,
-        variant: &Variant,
+        variant: Variant,
         chunk: u64,
         key_text: &str,
         payload: &[u8],
     ) -> io::Result<u64> {
         let data = encode(key_text, payload);
         let path = self.chunk_path(hash, variant, chunk);
-        let tmp = self.tmp.join(format!(
-            "{}-{}.tmp",
-            std::process::id(),
-            self.seq.fetch_add(1, Ordering::Relaxed)
-        ));
+        let tmp = self.temp_path();
         let result = (|| {
             let mut f = fs::File::create(&tmp)?;
             f.write_all(&data)?;
@@ -221,7 +293,7 @@ impl DiskStore {
     pub fn read(
         &self,
         hash: u64,
-        variant: &Variant,
+        variant: Variant,
         chunk: u64,
         key_text: &str,
     ) -> Result<Bytes, ReadError> {
@@ -229,7 +301,7 @@ impl DiskStore {
         decode(data, key_text)
     }
 
-    pub fn remove_chunk(&self, hash: u64, variant: &Variant, chunk: u64) {
+    pub fn remove_chunk(&self, hash: u64, variant: Variant, chunk: u64) {
         let _ = fs::remove_file(self.chunk_path(hash, variant, chunk));
     }
 
@@ -260,6 +332,26 @@ impl DiskStore {
     }
 }
 
+/// The readable entries of a folder; unreadable ones are logged and skipped. Fails only when
+/// the folder itself cannot be listed.
+fn entries(dir: &Path) -> io::Result<Vec<fs::DirEntry>> {
+    let list = fs::read_dir(dir).inspect_err(|e| {
+        tracing::warn!(path = %dir.display(), error = %e, "skipping an unreadable cache folder");
+    })?;
+    Ok(list
+        .filter_map(|e| {
+            e.inspect_err(|e| {
+                tracing::warn!(path = %dir.display(), error = %e, "skipping an unreadable cache entry");
+            })
+            .ok()
+        })
+        .collect())
+}
+
+fn is_dir(entry: &fs::DirEntry) -> bool {
+    entry.file_type().is_ok_and(|t| t.is_dir())
+}
+
 fn remove_any(path: &Path) {
     if path.is_dir() {
         let _ = fs::remove_dir_all(path);
@@ -275,17 +367,19 @@ pub(crate) struct TrackEntry {
     pub track: Option<TrackId>,
     /// Variant → chunk → file size in bytes.
     pub chunks: HashMap<Variant, BTreeMap<u64, u64>>,
+    /// Encoded stream name → file size in bytes.
+    pub streams: HashMap<String, u64>,
     pub bytes: u64,
     pub last_used: u64,
     /// When caching work for it started in this process (for "seconds to full").
     pub started: Instant,
-    /// The preset it was reported fully cached for, and how long that took.
-    pub full: Option<(String, Option<f64>)>,
+    /// The presets it was reported fully cached for, and how long that took.
+    pub full: HashMap<Preset, Option<f64>>,
 }
 
 impl TrackEntry {
-    pub fn count(&self, variant: &Variant) -> u64 {
-        self.chunks.get(variant).map_or(0, |m| m.len() as u64)
+    pub fn count(&self, variant: Variant) -> u64 {
+        self.chunks.get(&variant).map_or(0, |m| m.len() as u64)
     }
 }
 
@@ -308,6 +402,9 @@ impl Index {
             for (v, c, size) in t.chunks {
                 index.insert(t.hash, None, c, v, size);
             }
+            for (name, size) in t.streams {
+                index.insert_stream(t.hash, None, name, size);
+            }
         }
         index
     }
@@ -327,10 +424,11 @@ impl Index {
             hash,
             track: None,
             chunks: HashMap::new(),
+            streams: HashMap::new(),
             bytes: 0,
             last_used: tick,
             started: Instant::now(),
-            full: None,
+            full: HashMap::new(),
         })
     }
 
@@ -343,10 +441,10 @@ impl Index {
         }
     }
 
-    pub fn contains(&self, hash: u64, chunk: u64, variant: &Variant) -> bool {
+    pub fn contains(&self, hash: u64, chunk: u64, variant: Variant) -> bool {
         self.tracks
             .get(&hash)
-            .and_then(|e| e.chunks.get(variant))
+            .and_then(|e| e.chunks.get(&variant))
             .is_some_and(|m| m.contains_key(&chunk))
     }
 
@@ -370,15 +468,47 @@ impl Index {
         }
     }
 
-    pub fn remove_chunk(&mut self, hash: u64, chunk: u64, variant: &Variant) -> bool {
+    /// Records an encoded stream file (replacing one of the same name).
+    pub fn insert_stream(&mut self, hash: u64, track: Option<TrackId>, name: String, size: u64) {
+        let entry = self.entry(hash);
+        if track.is_some() {
+            entry.track = track;
+        }
+        let old = entry.streams.insert(name, size).unwrap_or(0);
+        entry.bytes = entry.bytes - old + size;
+        self.bytes = self.bytes - old + size;
+    }
+
+    /// The size of a track's encoded stream `name`, if recorded.
+    pub fn stream_size(&self, hash: u64, name: &str) -> Option<u64> {
+        self.tracks.get(&hash)?.streams.get(name).copied()
+    }
+
+    pub fn remove_stream(&mut self, hash: u64, name: &str) -> bool {
         let Some(entry) = self.tracks.get_mut(&hash) else {
             return false;
         };
-        let Some(size) = entry.chunks.get_mut(variant).and_then(|m| m.remove(&chunk)) else {
+        let Some(size) = entry.streams.remove(name) else {
             return false;
         };
         entry.bytes -= size;
-        entry.full = None;
+        self.bytes -= size;
+        true
+    }
+
+    pub fn remove_chunk(&mut self, hash: u64, chunk: u64, variant: Variant) -> bool {
+        let Some(entry) = self.tracks.get_mut(&hash) else {
+            return false;
+        };
+        let Some(size) = entry
+            .chunks
+            .get_mut(&variant)
+            .and_then(|m| m.remove(&chunk))
+        else {
+            return false;
+        };
+        entry.bytes -= size;
+        entry.full.clear();
         self.bytes -= size;
         self.chunks -= 1;
         true
@@ -391,27 +521,23 @@ impl Index {
         Some(entry)
     }
 
-    /// Removes least recently used tracks, never one in `protected`, until at most
-    /// `max_tracks` tracks (not counting `upcoming`, the next track's prefetch) remain and the
-    /// bytes fit `budget`. Returns the removed tracks, oldest first.
-    pub fn evict(
-        &mut self,
-        protected: &[u64],
-        upcoming: Option<u64>,
-        max_tracks: usize,
-        budget: u64,
-    ) -> Vec<TrackEntry> {
+    /// Removes least recently used tracks until at most `max_tracks` tracks remain besides the
+    /// `pinned` ones (every listener's current and next track, which are never removed) and
+    /// the bytes fit `budget`. Returns the removed tracks, oldest first. When the pinned tracks
+    /// alone exceed the budget, everything else goes and the pinned ones stay: playback must
+    /// not thrash (the manager logs it).
+    pub fn evict(&mut self, pinned: &[u64], max_tracks: usize, budget: u64) -> Vec<TrackEntry> {
         let mut evicted = Vec::new();
         loop {
-            let uncounted = upcoming.is_some_and(|h| self.tracks.contains_key(&h)) as usize;
-            let counted = self.tracks.len() - uncounted;
+            let held = self.tracks.keys().filter(|h| pinned.contains(h)).count();
+            let counted = self.tracks.len() - held;
             if counted <= max_tracks && self.bytes <= budget {
                 break;
             }
             let victim = self
                 .tracks
                 .values()
-                .filter(|e| !protected.contains(&e.hash) && Some(e.hash) != upcoming)
+                .filter(|e| !pinned.contains(&e.hash))
                 .min_by_key(|e| e.last_used)
                 .map(|e| e.hash);
             match victim.and_then(|h| self.remove_track(h)) {
@@ -420,6 +546,15 @@ impl Index {
             }
         }
         evicted
+    }
+
+    /// Bytes of the given tracks.
+    pub fn bytes_of(&self, hashes: &[u64]) -> u64 {
+        hashes
+            .iter()
+            .filter_map(|h| self.tracks.get(h))
+            .map(|e| e.bytes)
+            .sum()
     }
 
     pub fn clear(&mut self) -> Vec<TrackEntry> {
@@ -477,14 +612,19 @@ mod tests {
         ix.insert(3, None, 0, Variant::Original, 300);
         ix.insert(3, None, 0, Variant::Original, 310); // replace
         assert_eq!((ix.bytes(), ix.chunks()), (610, 3));
-        // Budget 520: must drop 100 bytes at least; 1 is protected, so 2 goes.
-        let ev = ix.evict(&[1], None, 10, 520);
+        // Budget 520: must drop 100 bytes at least; 1 is pinned, so 2 goes.
+        let ev = ix.evict(&[1], 10, 520);
         assert_eq!(ev.iter().map(|e| e.hash).collect::<Vec<_>>(), vec![2]);
         assert_eq!(ix.bytes(), 410);
-        // Track count: upcoming is not counted.
+        // Track count: pinned tracks are not counted.
         ix.insert(4, None, 0, Variant::Original, 1);
-        assert!(ix.evict(&[], Some(4), 2, u64::MAX).is_empty());
-        let ev = ix.evict(&[], None, 2, u64::MAX);
+        assert!(ix.evict(&[4], 2, u64::MAX).is_empty());
+        let ev = ix.evict(&[], 2, u64::MAX);
         assert_eq!(ev[0].hash, 1);
+        // Pinned tracks over the budget stay; everything else goes.
+        ix.insert(5, None, 0, Variant::Original, 1000);
+        let ev = ix.evict(&[5, 3], 10, 500);
+        assert_eq!(ev.iter().map(|e| e.hash).collect::<Vec<_>>(), vec![4]);
+        assert_eq!(ix.bytes_of(&[3, 5]), 1310);
     }
 }

@@ -1,19 +1,23 @@
-//! The worker: a priority queue of chunk work, single-flight bookkeeping, and the dedicated
-//! threads that run it.
+//! The worker: the queue of requests someone is waiting for (P0), single-flight bookkeeping,
+//! and the dedicated threads that produce chunks.
 //!
 //! A task is one chunk of one track with the set of variants to produce (one decode serves
-//! all of them). Tasks run by priority, then in the order they were planned. Requests for a
-//! chunk already queued merge into its task (raising its priority); requests for a chunk being
-//! computed wait on it (single-flight). Work nobody waits for is dropped before it starts if
-//! its track or preset stopped being current; what is already running still lands in tier 2.
-//! Background work (P1-P3) never occupies every worker: one is kept for P0, so a listener
-//! waits for one render rather than for running background renders to end first (a render
-//! cannot be preempted).
+//! all of them). Only P0 work (a listener is waiting) is queued here, first come first served.
+//! Background work (P1-P3) is never queued: when a thread is free, the manager asks every
+//! active listener in turn what it needs next (see `manager::State::next_background`), so a
+//! position update costs nothing, nothing has to be cancelled when a listener moves on, and
+//! one listener's long track cannot starve another's next chunk.
 //!
-//! Not for: deciding what to plan (the manager does that on `update_position`).
+//! A request for a chunk already queued joins its task; a request for a chunk being computed
+//! waits on it (single-flight). A queued request whose client went away (the HTTP request was
+//! dropped, closing its channel) is dropped before it starts. Background work never occupies
+//! every worker: one is kept for P0, so a listener waits for one render rather than for
+//! running background renders to end first (a render cannot be preempted).
+//!
+//! Not for: deciding what background work to do (the manager does that).
 
 use crate::manager::Shared;
-use crate::{CacheError, QueuedTask, RenderError, TrackId, Variant};
+use crate::{CacheError, ListenerKey, QueuedTask, RenderError, RenderErrorKind, TrackId, Variant};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -26,15 +30,19 @@ use tokio::sync::oneshot;
 pub enum Priority {
     /// A listener is waiting (seek, track switch, cache miss).
     P0,
-    /// The current and next chunk of the playing track, both variants.
+    /// A listener's current and next chunk, both variants.
     P1,
-    /// The rest of the current track: from the playhead forward, then from the start.
+    /// The rest of a listener's track: from the playhead forward, then from the start.
     P2,
-    /// The first chunks of the next track in the queue.
+    /// The first chunks of a listener's next track.
     P3,
 }
 
-pub(crate) type Waiter = oneshot::Sender<Result<Bytes, CacheError>>;
+/// A request waiting for one variant of a chunk, and whose it is (for the per-listener cap).
+pub(crate) struct Waiter {
+    pub tx: oneshot::Sender<Result<Bytes, CacheError>>,
+    pub listener: Option<ListenerKey>,
+}
 
 /// What a task needs to know about its track.
 #[derive(Clone, Debug)]
@@ -49,137 +57,125 @@ pub(crate) struct Task {
     pub track: TrackRef,
     pub chunk: u64,
     pub priority: Priority,
-    order: u64,
     /// Each variant with the requests waiting for it.
     pub variants: Vec<(Variant, Vec<Waiter>)>,
 }
 
 type ChunkId = (u64, u64);
-type FlightId = (u64, u64, Variant);
+pub(crate) type FlightId = (u64, u64, Variant);
 
+/// Waiting requests (P0) and running work.
 #[derive(Default)]
 pub(crate) struct Queue {
+    /// Queued P0 tasks by chunk, and their arrival order.
     pending: HashMap<ChunkId, Task>,
-    order: BTreeMap<(Priority, u64), ChunkId>,
+    order: BTreeMap<u64, ChunkId>,
+    seqs: HashMap<ChunkId, u64>,
+    /// Variants being produced, with the requests that joined them.
     running: HashMap<FlightId, Vec<Waiter>>,
     running_tasks: usize,
     /// Running tasks taken at P1-P3.
     running_background: usize,
     seq: u64,
+    /// Queued variants dropped because nobody waited for them any more.
     pub dropped: u64,
 }
 
 impl Queue {
-    /// Queues `variant` of a chunk at `priority`, or merges into existing work. A `waiter` is
-    /// answered when the chunk is ready.
-    pub fn enqueue(
-        &mut self,
-        track: &TrackRef,
-        chunk: u64,
-        variant: &Variant,
-        priority: Priority,
-        waiter: Option<Waiter>,
-    ) {
-        let flight = (track.hash, chunk, variant.clone());
-        if let Some(waiters) = self.running.get_mut(&flight) {
-            waiters.extend(waiter);
+    /// Adds a request for `variant` of a chunk: joins the running flight or the queued task
+    /// if there is one, else queues a new P0 task.
+    pub fn request(&mut self, track: &TrackRef, chunk: u64, variant: Variant, waiter: Waiter) {
+        if let Some(waiters) = self.running.get_mut(&(track.hash, chunk, variant)) {
+            waiters.push(waiter);
+            return;
+        }
+        let id = (track.hash, chunk);
+        if let Some(task) = self.pending.get_mut(&id) {
+            match task.variants.iter_mut().find(|(v, _)| *v == variant) {
+                Some((_, ws)) => ws.push(waiter),
+                None => task.variants.push((variant, vec![waiter])),
+            }
             return;
         }
         self.seq += 1;
-        let seq = self.seq;
-        let id = (track.hash, chunk);
-        match self.pending.get_mut(&id) {
-            Some(task) => {
-                match task.variants.iter_mut().find(|(v, _)| v == variant) {
-                    Some((_, ws)) => ws.extend(waiter),
-                    None => task
-                        .variants
-                        .push((variant.clone(), waiter.into_iter().collect())),
-                }
-                if priority < task.priority {
-                    self.order.remove(&(task.priority, task.order));
-                    task.priority = priority;
-                    task.order = seq;
-                    self.order.insert((priority, seq), id);
-                }
-            }
-            None => {
-                self.pending.insert(
-                    id,
-                    Task {
-                        track: track.clone(),
-                        chunk,
-                        priority,
-                        order: seq,
-                        variants: vec![(variant.clone(), waiter.into_iter().collect())],
-                    },
-                );
-                self.order.insert((priority, seq), id);
-            }
-        }
+        self.order.insert(self.seq, id);
+        self.seqs.insert(id, self.seq);
+        self.pending.insert(
+            id,
+            Task {
+                track: track.clone(),
+                chunk,
+                priority: Priority::P0,
+                variants: vec![(variant, vec![waiter])],
+            },
+        );
     }
 
-    /// Drops every queued variant nobody waits for (the background plan is rebuilt from
-    /// scratch on each position update).
-    pub fn clear_background(&mut self) {
-        let mut emptied = Vec::new();
-        for (id, task) in self.pending.iter_mut() {
+    /// Is this variant of a chunk queued or being produced?
+    pub fn is_claimed(&self, hash: u64, chunk: u64, variant: Variant) -> bool {
+        self.running.contains_key(&(hash, chunk, variant))
+            || self
+                .pending
+                .get(&(hash, chunk))
+                .is_some_and(|t| t.variants.iter().any(|(v, _)| *v == variant))
+    }
+
+    /// Queued requests of one listener, and in all (for the P0 caps).
+    pub fn queued_requests(&self, listener: Option<&ListenerKey>) -> (usize, usize) {
+        let mut mine = 0;
+        let mut all = 0;
+        for t in self.pending.values() {
+            for (_, ws) in &t.variants {
+                for w in ws.iter().filter(|w| !w.tx.is_closed()) {
+                    all += 1;
+                    if listener.is_some() && w.listener.as_ref() == listener {
+                        mine += 1;
+                    }
+                }
+            }
+        }
+        (mine, all)
+    }
+
+    /// The oldest queued P0 task that someone still waits for; requests whose client went away
+    /// are dropped first, and a variant nobody waits for any more is not produced. The caller
+    /// may add variants to it, then [`Queue::start`]s it.
+    pub fn take_p0(&mut self) -> Option<Task> {
+        while let Some((_, id)) = self.order.pop_first() {
+            self.seqs.remove(&id);
+            let Some(mut task) = self.pending.remove(&id) else {
+                continue;
+            };
+            for (_, ws) in &mut task.variants {
+                ws.retain(|w| !w.tx.is_closed());
+            }
             let before = task.variants.len();
             task.variants.retain(|(_, ws)| !ws.is_empty());
             self.dropped += (before - task.variants.len()) as u64;
             if task.variants.is_empty() {
-                emptied.push((*id, task.priority, task.order));
-            }
-        }
-        for (id, p, o) in emptied {
-            self.pending.remove(&id);
-            self.order.remove(&(p, o));
-        }
-    }
-
-    /// The next task to run: variants nobody waits for and that are no longer wanted
-    /// (`wanted` false) are dropped first. Marks the task's variants as running. With
-    /// `background` false only P0 work is taken.
-    pub fn take_next(
-        &mut self,
-        background: bool,
-        wanted: impl Fn(&TrackRef, u64, &Variant) -> bool,
-    ) -> Option<Task> {
-        while let Some((&(priority, _), _)) = self.order.first_key_value() {
-            if !background && priority != Priority::P0 {
-                return None;
-            }
-            let Some((_, id)) = self.order.pop_first() else {
-                break;
-            };
-            let Some(mut task) = self.pending.remove(&id) else {
                 continue;
-            };
-            let before = task.variants.len();
-            task.variants
-                .retain(|(v, ws)| !ws.is_empty() || wanted(&task.track, task.chunk, v));
-            self.dropped += (before - task.variants.len()) as u64;
-            if task.variants.is_empty() {
-                continue;
-            }
-            // The waiters move to the flight, where later requests join them.
-            for (v, ws) in &mut task.variants {
-                self.running
-                    .insert((task.track.hash, task.chunk, v.clone()), std::mem::take(ws));
-            }
-            self.running_tasks += 1;
-            if task.priority != Priority::P0 {
-                self.running_background += 1;
             }
             return Some(task);
         }
         None
     }
 
+    /// Marks a task's variants as running (later requests join them) and counts it.
+    pub fn start(&mut self, task: &mut Task) {
+        for (v, ws) in &mut task.variants {
+            self.running
+                .insert((task.track.hash, task.chunk, *v), std::mem::take(ws));
+        }
+        self.running_tasks += 1;
+        if task.priority != Priority::P0 {
+            self.running_background += 1;
+        }
+    }
+
     /// Ends the flight of one variant; returns the requests that joined it while it ran.
-    pub fn finish_flight(&mut self, hash: u64, chunk: u64, variant: &Variant) -> Vec<Waiter> {
+    pub fn finish_flight(&mut self, hash: u64, chunk: u64, variant: Variant) -> Vec<Waiter> {
         self.running
-            .remove(&(hash, chunk, variant.clone()))
+            .remove(&(hash, chunk, variant))
             .unwrap_or_default()
     }
 
@@ -196,8 +192,8 @@ impl Queue {
         self.running_background
     }
 
-    pub fn is_idle(&self) -> bool {
-        self.order.is_empty() && self.running_tasks == 0
+    pub fn has_pending(&self) -> bool {
+        !self.order.is_empty()
     }
 
     /// Requests waiting on queued or running work.
@@ -218,7 +214,7 @@ impl Queue {
         self.running_tasks
     }
 
-    /// Pending tasks in the order they would run.
+    /// Queued P0 tasks in the order they will run.
     pub fn snapshot(&self) -> Vec<QueuedTask> {
         self.order
             .values()
@@ -227,16 +223,17 @@ impl Queue {
                 track: t.track.track,
                 chunk: t.chunk,
                 priority: t.priority,
-                variants: t.variants.iter().map(|(v, _)| v.clone()).collect(),
+                variants: t.variants.iter().map(|(v, _)| *v).collect(),
                 waiters: t.variants.iter().map(|(_, ws)| ws.len()).sum(),
             })
             .collect()
     }
 
-    /// Waiters of pending work and running flights (answered with `Shutdown` when dropped).
+    /// Forgets every request (their channels close: they are answered with `Shutdown`).
     pub fn drain_all(&mut self) {
         self.pending.clear();
         self.order.clear();
+        self.seqs.clear();
         self.running.clear();
     }
 }
@@ -244,7 +241,7 @@ impl Queue {
 /// What became of one variant of a task.
 pub(crate) struct Outcome {
     pub variant: Variant,
-    pub result: Result<Bytes, String>,
+    pub result: Result<Bytes, RenderError>,
     /// Size of the tier-2 file written for it, if one was.
     pub written: Option<u64>,
     /// True if the renderer produced it (false: read back from tier 2).
@@ -257,14 +254,14 @@ pub(crate) fn run(shared: Arc<Shared>) {
     while let Some(task) = shared.next_task() {
         let chunk = task.chunk;
         let track = task.track.clone();
-        let names: Vec<Variant> = task.variants.iter().map(|(v, _)| v.clone()).collect();
+        let names: Vec<Variant> = task.variants.iter().map(|(v, _)| *v).collect();
         // Variants already on disk are read back (promotion to tier 1); the rest are rendered.
         let existing = shared.read_existing(&track, chunk, &names);
         let missing: Vec<Variant> = names
             .iter()
             .zip(&existing)
             .filter(|(_, e)| e.is_none())
-            .map(|(v, _)| v.clone())
+            .map(|(v, _)| *v)
             .collect();
         let mut rendered = if missing.is_empty() {
             Vec::new()
@@ -283,11 +280,14 @@ pub(crate) fn run(shared: Arc<Shared>) {
                     rendered: false,
                 },
                 None => {
-                    let result = rendered
-                        .next()
-                        .unwrap_or_else(|| Err("renderer returned too few results".into()));
+                    let result = rendered.next().unwrap_or_else(|| {
+                        Err(RenderError::new(
+                            RenderErrorKind::Internal,
+                            "renderer returned too few results",
+                        ))
+                    });
                     let written = match &result {
-                        Ok(data) => shared.write_chunk(&track, chunk, &variant, data),
+                        Ok(data) => shared.write_chunk(&track, chunk, variant, data),
                         Err(_) => None,
                     };
                     Outcome {
@@ -309,19 +309,19 @@ fn render_guarded(
     track: TrackId,
     chunk: u64,
     variants: &[Variant],
-) -> Vec<Result<Vec<u8>, String>> {
+) -> Vec<Result<Vec<u8>, RenderError>> {
     match catch_unwind(AssertUnwindSafe(|| renderer.render(track, chunk, variants))) {
-        Ok(results) if results.len() == variants.len() => results
-            .into_iter()
-            .map(|r| r.map_err(|RenderError(m)| m))
-            .collect(),
+        Ok(results) if results.len() == variants.len() => results,
         Ok(results) => {
-            let msg = format!(
-                "renderer returned {} results for {} variants",
-                results.len(),
-                variants.len()
+            let e = RenderError::new(
+                RenderErrorKind::Internal,
+                format!(
+                    "renderer returned {} results for {} variants",
+                    results.len(),
+                    variants.len()
+                ),
             );
-            variants.iter().map(|_| Err(msg.clone())).collect()
+            variants.iter().map(|_| Err(e.clone())).collect()
         }
         Err(panic) => {
             let what = panic
@@ -329,8 +329,11 @@ fn render_guarded(
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            let msg = format!("renderer panicked: {what}");
-            variants.iter().map(|_| Err(msg.clone())).collect()
+            let e = RenderError::new(
+                RenderErrorKind::Internal,
+                format!("renderer panicked: {what}"),
+            );
+            variants.iter().map(|_| Err(e.clone())).collect()
         }
     }
 }
@@ -338,6 +341,7 @@ fn render_guarded(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use auralis_core::Preset;
 
     fn tr(h: u64) -> TrackRef {
         TrackRef {
@@ -348,70 +352,50 @@ mod tests {
         }
     }
 
+    fn waiter() -> (Waiter, oneshot::Receiver<Result<Bytes, CacheError>>) {
+        let (tx, rx) = oneshot::channel();
+        (Waiter { tx, listener: None }, rx)
+    }
+
     #[test]
-    fn priority_then_plan_order_and_merging() {
+    fn requests_run_first_come_first_served_and_merge_per_chunk() {
         let mut q = Queue::default();
-        q.enqueue(&tr(1), 2, &Variant::Original, Priority::P2, None);
-        q.enqueue(&tr(1), 3, &Variant::Original, Priority::P2, None);
-        q.enqueue(&tr(1), 1, &Variant::Original, Priority::P1, None);
-        q.enqueue(
-            &tr(1),
-            3,
-            &Variant::Processed("warm".into()),
-            Priority::P0,
-            None,
-        );
-        let order: Vec<_> = q
+        let (w1, _r1) = waiter();
+        let (w2, _r2) = waiter();
+        let (w3, _r3) = waiter();
+        q.request(&tr(1), 3, Variant::Original, w1);
+        q.request(&tr(2), 0, Variant::Original, w2);
+        q.request(&tr(1), 3, Variant::Processed(Preset::Warm), w3);
+        let snap: Vec<_> = q
             .snapshot()
             .iter()
-            .map(|t| (t.chunk, t.priority, t.variants.len()))
+            .map(|t| (t.track.0, t.chunk, t.variants.len()))
             .collect();
-        assert_eq!(
-            order,
-            vec![
-                (3, Priority::P0, 2),
-                (1, Priority::P1, 1),
-                (2, Priority::P2, 1)
-            ]
-        );
-        let t = q.take_next(true, |_, _, _| true).unwrap();
-        assert_eq!(t.chunk, 3);
+        assert_eq!(snap, vec![(1, 3, 2), (2, 0, 1)]);
+        let mut t = q.take_p0().unwrap();
+        assert_eq!((t.track.hash, t.chunk), (1, 3));
+        q.start(&mut t);
         // A request for a running chunk joins its flight instead of queueing it again.
-        let (tx, _rx) = oneshot::channel();
-        q.enqueue(&tr(1), 3, &Variant::Original, Priority::P0, Some(tx));
-        assert_eq!(q.queued(), 2);
-        assert_eq!(q.finish_flight(1, 3, &Variant::Original).len(), 1);
-    }
-
-    #[test]
-    fn unwanted_work_without_waiters_is_dropped() {
-        let mut q = Queue::default();
-        q.enqueue(&tr(1), 0, &Variant::Original, Priority::P2, None);
-        let (tx, _rx) = oneshot::channel();
-        q.enqueue(&tr(2), 0, &Variant::Original, Priority::P0, Some(tx));
-        q.clear_background();
+        let (w4, _r4) = waiter();
+        q.request(&tr(1), 3, Variant::Original, w4);
         assert_eq!(q.queued(), 1);
-        assert_eq!(q.take_next(true, |_, _, _| false).unwrap().track.hash, 2);
-        q.enqueue(&tr(3), 0, &Variant::Original, Priority::P2, None);
-        assert!(q.take_next(true, |_, _, _| false).is_none());
-        assert_eq!(q.dropped, 2);
+        assert!(q.is_claimed(1, 3, Variant::Original));
+        assert_eq!(q.finish_flight(1, 3, Variant::Original).len(), 2);
+        assert!(!q.is_claimed(1, 3, Variant::Original));
     }
 
     #[test]
-    fn without_background_only_p0_is_taken() {
+    fn a_request_whose_client_went_away_is_not_produced() {
         let mut q = Queue::default();
-        q.enqueue(&tr(1), 1, &Variant::Original, Priority::P1, None);
-        q.enqueue(&tr(1), 2, &Variant::Original, Priority::P2, None);
-        assert!(q.take_next(false, |_, _, _| true).is_none());
-        let t = q.take_next(true, |_, _, _| true).unwrap();
-        assert_eq!((t.chunk, q.running_background()), (1, 1));
-        q.enqueue(&tr(1), 5, &Variant::Original, Priority::P0, None);
-        let urgent = q.take_next(false, |_, _, _| true).unwrap();
-        assert_eq!((urgent.chunk, q.running_background()), (5, 1));
-        assert!(q.take_next(false, |_, _, _| true).is_none());
-        q.finish_task(t.priority);
-        q.finish_task(urgent.priority);
-        assert_eq!((q.running(), q.running_background()), (0, 0));
-        assert_eq!(q.take_next(true, |_, _, _| true).unwrap().chunk, 2);
+        let (w1, r1) = waiter();
+        let (w2, _r2) = waiter();
+        q.request(&tr(1), 0, Variant::Original, w1);
+        q.request(&tr(2), 0, Variant::Original, w2);
+        assert_eq!(q.queued_requests(None), (0, 2));
+        drop(r1);
+        assert_eq!(q.queued_requests(None), (0, 1));
+        assert_eq!(q.take_p0().unwrap().track.hash, 2);
+        assert!(q.take_p0().is_none());
+        assert_eq!(q.dropped, 1);
     }
 }

@@ -3,6 +3,7 @@
 
 use auralis_cache::fake::FakeRenderer;
 use auralis_cache::{Cache, Config, TrackId, Variant};
+pub use auralis_cache::{ListenerKey, Preset};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -11,11 +12,21 @@ pub const B: TrackId = TrackId(2);
 pub const C: TrackId = TrackId(3);
 
 pub fn adaptive() -> Variant {
-    Variant::Processed("adaptive".into())
+    Variant::Processed(Preset::Adaptive)
 }
 
 pub fn warm() -> Variant {
-    Variant::Processed("warm".into())
+    Variant::Processed(Preset::Warm)
+}
+
+/// The listener most tests play as.
+pub fn me() -> ListenerKey {
+    ListenerKey::new(0, "me").unwrap()
+}
+
+/// Another listener.
+pub fn listener(n: usize) -> ListenerKey {
+    ListenerKey::new(0, &format!("tab-{n}")).unwrap()
 }
 
 pub fn config(dir: &Path) -> Config {
@@ -40,7 +51,7 @@ pub fn open(config: Config, r: &Arc<FakeRenderer>) -> Cache {
 pub async fn fill(cache: &Cache, track: TrackId, chunks: u64) {
     for c in 0..chunks {
         for v in [Variant::Original, adaptive()] {
-            cache.get_chunk(track, c, &v).await.unwrap();
+            cache.get_chunk(track, c, v).await.unwrap();
         }
     }
 }

@@ -10,12 +10,12 @@ async fn listening_session_is_served_from_the_expected_tiers() {
     let dir = tempfile::tempdir().unwrap();
     let r = renderer(6);
     let cache = open(config(dir.path()), &r);
-    let steps = listening_session(&cache, A, B, "adaptive", "warm")
+    let steps = listening_session(&cache, A, B, Preset::Adaptive, Preset::Warm)
         .await
         .unwrap();
     assert!(mismatches(&steps).is_empty(), "{:#?}", mismatches(&steps));
     assert!(steps.len() >= 20);
     for s in &steps {
-        assert_eq!(s.bytes, r.expected(s.track, s.chunk, &s.variant).len());
+        assert_eq!(s.bytes, r.expected(s.track, s.chunk, s.variant).len());
     }
 }

@@ -6,13 +6,21 @@
 //! `Library` is `Send + Sync`: writes go through one connection behind a mutex, reads through a
 //! small pool of read connections, so browsing stays responsive while a scan writes.
 //!
+//! Accounts (users, sessions, API keys, the encrypted Subsonic password copy) live in the same
+//! database: see [`accounts`].
+//!
 //! Not here: audio decoding and analysis. The library only stores the analysis profile the
-//! server computes ([`Library::set_profile`]).
+//! server computes ([`Library::set_profile`]). Nor HTTP: cookies, throttling and role checks
+//! belong to the server, which calls the account methods here.
 
+pub mod accounts;
 mod artwork;
 pub mod bench;
+pub mod browse;
 mod error;
+pub mod lyrics;
 mod model;
+pub mod people;
 mod scan;
 pub mod schema;
 mod tags;
@@ -26,6 +34,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+pub use accounts::{ApiKey, PasswordPolicy, SecretBox, User};
 pub use error::{LibraryError, Result};
 pub use model::{
     Album, AlbumDetail, Artist, ArtworkSource, FileSignature, ReplayGain, ScanReport, Track,
@@ -45,6 +54,7 @@ pub struct Library {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     scan_lock: Mutex<()>,
+    accounts: accounts::AccountsState,
 }
 
 /// Numbers for a status page.
@@ -65,7 +75,8 @@ const TRACK_ORDER: &str = "COALESCE(t.album_artist, t.artist, '') COLLATE NOCASE
     t.album COLLATE NOCASE, COALESCE(t.disc_number, 0), COALESCE(t.track_number, 0), t.path";
 
 const ALBUM_COLUMNS: &str =
-    "al.id, al.title, al.artist, al.artist_id, al.year, al.track_count, al.duration, al.artwork_track_id";
+    "al.id, al.title, al.artist, al.artist_id, al.year, al.track_count, al.duration, al.artwork_track_id,
+    (SELECT MIN(mtime_ns) FROM tracks WHERE album_id = al.id)";
 
 fn track_from_row(row: &Row) -> rusqlite::Result<Track> {
     let artwork_kind: i64 = row.get(21)?;
@@ -110,6 +121,16 @@ fn track_from_row(row: &Row) -> rusqlite::Result<Track> {
     })
 }
 
+/// An artist from `id, name, track_count, album_count`.
+fn artist_from_row(r: &Row) -> rusqlite::Result<Artist> {
+    Ok(Artist {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        track_count: r.get(2)?,
+        album_count: r.get(3)?,
+    })
+}
+
 fn album_from_row(row: &Row) -> rusqlite::Result<Album> {
     Ok(Album {
         id: row.get(0)?,
@@ -120,6 +141,9 @@ fn album_from_row(row: &Row) -> rusqlite::Result<Album> {
         track_count: row.get(5)?,
         duration_seconds: row.get(6)?,
         artwork_track_id: row.get(7)?,
+        created_at: row
+            .get::<_, Option<i64>>(8)?
+            .map(|ns| ns.div_euclid(1_000_000_000)),
     })
 }
 
@@ -135,19 +159,25 @@ impl Library {
             fs::create_dir_all(parent).map_err(|e| LibraryError::io(parent, e))?;
         }
         let mut writer = Self::connect(db_path)?;
-        schema::migrate_to(&mut writer, db_path, version)?;
+        schema::migrate_to(&mut writer, db_path, version).map_err(|e| e.in_db(db_path))?;
         Ok(Library {
             db_path: db_path.to_path_buf(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             scan_lock: Mutex::new(()),
+            accounts: accounts::AccountsState::default(),
         })
     }
 
+    /// A damaged file fails here (SQLite reads the header on the first statement), as
+    /// [`LibraryError::NotADatabase`].
     fn connect(db_path: &Path) -> Result<Connection> {
-        let open_error = |source| LibraryError::Open {
-            path: db_path.to_path_buf(),
-            source,
+        let open_error = |source| {
+            LibraryError::Open {
+                path: db_path.to_path_buf(),
+                source,
+            }
+            .in_db(db_path)
         };
         let conn = Connection::open(db_path).map_err(open_error)?;
         schema::configure(&conn).map_err(open_error)?;
@@ -172,6 +202,20 @@ impl Library {
     /// Runs `f` on the write connection.
     fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         f(&self.writer.lock()).map_err(|e| e.in_db(&self.db_path))
+    }
+
+    /// Runs `f` in an immediate transaction on the write connection: the database's write lock
+    /// is taken at `BEGIN`, so a check-then-insert in `f` is atomic across processes too. An
+    /// error rolls back.
+    fn write_tx<T>(&self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock();
+        let run = |conn: &mut Connection| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run(&mut conn).map_err(|e: LibraryError| e.in_db(&self.db_path))
     }
 
     pub fn db_path(&self) -> &Path {
@@ -325,14 +369,7 @@ impl Library {
                  ORDER BY name COLLATE NOCASE, id",
             )?;
             let artists = stmt
-                .query_map([], |r| {
-                    Ok(Artist {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        track_count: r.get(2)?,
-                        album_count: r.get(3)?,
-                    })
-                })?
+                .query_map([], artist_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(artists)
         })
@@ -471,6 +508,25 @@ impl Library {
             .and_then(|json| serde_json::from_str(&json).ok()))
     }
 
+    /// Ids of the tracks the background analysis has work for: no current profile, or no
+    /// current waveform; in id order.
+    pub fn tracks_to_analyse(&self) -> Result<Vec<i64>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT t.id FROM tracks t
+                 LEFT JOIN profiles p ON p.track_id = t.id AND p.size = t.size
+                    AND p.mtime_ns = t.mtime_ns AND p.content_hash = t.content_hash
+                 LEFT JOIN waveforms w ON w.track_id = t.id AND w.size = t.size
+                    AND w.mtime_ns = t.mtime_ns AND w.content_hash = t.content_hash
+                 WHERE p.track_id IS NULL OR w.track_id IS NULL ORDER BY t.id",
+            )?;
+            let ids = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            Ok(ids)
+        })
+    }
+
     /// Ids of the tracks with no current profile, in id order.
     pub fn tracks_without_profile(&self) -> Result<Vec<i64>> {
         self.read(|conn| {
@@ -586,6 +642,8 @@ mod tests {
         assert_eq!(track.replay_gain, ReplayGain::default());
         // Marked stale so the next scan re-reads it for the new columns.
         assert_eq!(track.signature.mtime_ns, -1);
+        // v3 adds accounts, empty.
+        assert_eq!(lib.user_count().unwrap(), 0);
         lib.set_profile_json(1, "{\"x\":1}").unwrap();
         assert_eq!(lib.profile_json(1).unwrap().as_deref(), Some("{\"x\":1}"));
         drop(lib);

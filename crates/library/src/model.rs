@@ -2,22 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What identifies one version of a file's content. The chunk cache keys on it, so a file that
-/// changed never serves stale audio.
-///
-/// `content_hash` is xxh3-64 of `size` (little-endian) followed by the first and last 64 KiB of
-/// the file (the whole file when it is at most 128 KiB). Hashing whole files at scan time would
-/// cap the scan at disk bandwidth (a 30 MB FLAC per file: ~100 files/s); head + tail cover every
-/// tag rewrite (tags live at the head, or at the tail for ID3v1/APE) and every re-encode changes
-/// the size or the frames at both ends. Together with `size` and `mtime_ns` a stale match needs
-/// an edit that keeps the length, the modification time and both ends, which audio tools do not do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct FileSignature {
-    pub size: u64,
-    /// Modification time in nanoseconds since the Unix epoch.
-    pub mtime_ns: i64,
-    pub content_hash: u64,
-}
+pub use auralis_core::FileSignature;
 
 /// ReplayGain values read from the tags (gain in dB, peak as linear amplitude).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -83,6 +68,8 @@ pub struct Album {
     pub duration_seconds: f64,
     /// A track whose artwork stands for the album (pass it to `Library::artwork`).
     pub artwork_track_id: Option<i64>,
+    /// The modification time of its oldest file, Unix seconds (the nearest thing to "added").
+    pub created_at: Option<i64>,
 }
 
 /// An album with its tracks ordered by disc number, track number, path.

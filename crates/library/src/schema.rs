@@ -87,6 +87,116 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL
     );
     ",
+    // v3: accounts (see the `accounts` module). Passwords only as argon2id PHC strings plus
+    // an encrypted copy for Subsonic token auth; sessions and API keys only as SHA-256 of their
+    // token. `name_key` is the name in lowercase: names are unique case-insensitively. Ids are
+    // AUTOINCREMENT so a deleted user's id is never given to someone else.
+    "
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        admin INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        subsonic_password BLOB
+    );
+    CREATE TABLE sessions (
+        token_hash BLOB PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE INDEX sessions_last_seen ON sessions(last_seen);
+    CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        key_hash BLOB NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        last_used INTEGER
+    );
+    CREATE INDEX api_keys_user ON api_keys(user_id);
+    CREATE TABLE user_settings (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (user_id, key)
+    ) WITHOUT ROWID;
+    ",
+    // v4: each user's music: playlists, favourites, plays, the saved queue, ratings; and the
+    // waveform the analysis computes per file version.
+    "
+    CREATE TABLE playlists (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        comment TEXT NOT NULL DEFAULT '',
+        public INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX playlists_user ON playlists(user_id);
+    CREATE TABLE playlist_tracks (
+        playlist_id INTEGER NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        PRIMARY KEY (playlist_id, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX playlist_tracks_track ON playlist_tracks(track_id);
+    CREATE TABLE favorite_tracks (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, item_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE favorite_albums (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, item_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE favorite_artists (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL REFERENCES artists(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, item_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX favorite_tracks_item ON favorite_tracks(item_id);
+    CREATE INDEX favorite_albums_item ON favorite_albums(item_id);
+    CREATE INDEX favorite_artists_item ON favorite_artists(item_id);
+    CREATE TABLE plays (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        played_at INTEGER NOT NULL
+    );
+    CREATE INDEX plays_user_time ON plays(user_id, played_at);
+    CREATE INDEX plays_user_track ON plays(user_id, track_id);
+    CREATE INDEX plays_track ON plays(track_id);
+    CREATE TABLE play_queues (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        track_ids TEXT NOT NULL,
+        current_index INTEGER NOT NULL,
+        position_s REAL NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE ratings (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        rating INTEGER NOT NULL,
+        PRIMARY KEY (user_id, track_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX ratings_track ON ratings(track_id);
+    CREATE TABLE waveforms (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        content_hash INTEGER NOT NULL,
+        peaks BLOB NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Seek};
 use std::path::Path;
 
 use lofty::config::ParseOptions;
@@ -11,12 +11,9 @@ use lofty::file::FileType;
 use lofty::prelude::*;
 use lofty::probe::Probe;
 use lofty::tag::Tag;
-use xxhash_rust::xxh3::Xxh3;
 
 use crate::model::{FileSignature, ReplayGain};
-
-/// Bytes hashed at each end of a file for its content hash.
-pub(crate) const HASH_EDGE: u64 = 64 * 1024;
+pub(crate) use auralis_core::mtime_ns;
 
 /// Everything a scan stores about one readable file.
 #[derive(Debug, Clone)]
@@ -44,9 +41,8 @@ pub(crate) struct TrackMeta {
 pub(crate) fn read_track(path: &Path) -> Result<TrackMeta, String> {
     let mut file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let metadata = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
-    let size = metadata.len();
-    let mtime_ns = mtime_ns(&metadata);
-    let content_hash = sampled_hash(&mut file, size).map_err(|e| format!("cannot read: {e}"))?;
+    let signature = FileSignature::of_open_file(&mut file, &metadata)
+        .map_err(|e| format!("cannot read: {e}"))?;
     file.rewind().map_err(|e| format!("cannot read: {e}"))?;
 
     // Content sniffing first (a wrong extension still works, .oga/.alac have no lofty
@@ -101,11 +97,7 @@ pub(crate) fn read_track(path: &Path) -> Result<TrackMeta, String> {
             album_peak: first(&tags, |t| gain(t, ItemKey::ReplayGainAlbumPeak)),
         },
         embedded_picture: tags.iter().any(|t| !t.pictures().is_empty()),
-        signature: FileSignature {
-            size,
-            mtime_ns,
-            content_hash,
-        },
+        signature,
     })
 }
 
@@ -169,36 +161,6 @@ fn format_name(file_type: FileType) -> String {
     }
 }
 
-/// Modification time in ns since the epoch (negative before it, 0 when unknown).
-pub(crate) fn mtime_ns(metadata: &std::fs::Metadata) -> i64 {
-    match metadata.modified() {
-        Ok(time) => match time.duration_since(std::time::UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
-            Err(e) => -i64::try_from(e.duration().as_nanos()).unwrap_or(i64::MAX),
-        },
-        Err(_) => 0,
-    }
-}
-
-/// xxh3 of the size and the first and last [`HASH_EDGE`] bytes (see [`FileSignature`]).
-pub(crate) fn sampled_hash(file: &mut File, size: u64) -> std::io::Result<u64> {
-    let mut hasher = Xxh3::new();
-    hasher.update(&size.to_le_bytes());
-    let mut buf = Vec::with_capacity((2 * HASH_EDGE).min(size) as usize);
-    if size <= 2 * HASH_EDGE {
-        file.take(2 * HASH_EDGE).read_to_end(&mut buf)?;
-        hasher.update(&buf);
-    } else {
-        (&mut *file).take(HASH_EDGE).read_to_end(&mut buf)?;
-        hasher.update(&buf);
-        buf.clear();
-        file.seek(SeekFrom::End(-(HASH_EDGE as i64)))?;
-        (&mut *file).take(HASH_EDGE).read_to_end(&mut buf)?;
-        hasher.update(&buf);
-    }
-    Ok(hasher.digest())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,31 +181,5 @@ mod tests {
         assert_eq!(parse_year("05/01/1999"), Some(1999));
         assert_eq!(parse_year("12345"), None);
         assert_eq!(parse_year(""), None);
-    }
-
-    #[test]
-    fn sampled_hash_depends_on_both_ends_and_size() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.bin");
-        let mut data = vec![7u8; 300_000];
-        std::fs::write(&path, &data).unwrap();
-        let h = |p: &Path| {
-            let mut f = File::open(p).unwrap();
-            let size = f.metadata().unwrap().len();
-            sampled_hash(&mut f, size).unwrap()
-        };
-        let base = h(&path);
-        data[299_999] = 8;
-        std::fs::write(&path, &data).unwrap();
-        let tail = h(&path);
-        assert_ne!(base, tail);
-        data[0] = 9;
-        std::fs::write(&path, &data).unwrap();
-        assert_ne!(tail, h(&path));
-        data.push(0);
-        std::fs::write(&path, &data).unwrap();
-        let small = dir.path().join("b.bin");
-        std::fs::write(&small, b"abc").unwrap();
-        assert_ne!(h(&small), h(&path));
     }
 }

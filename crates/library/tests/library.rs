@@ -728,3 +728,95 @@ fn the_library_is_usable_from_several_threads() {
         assert_eq!(h.join().unwrap().as_deref(), Some("19"));
     }
 }
+
+// -- a damaged database -----------------------------------------------------------------------
+
+/// One clear error, naming the file, the cause and what to do.
+fn assert_not_a_database(db: &Path) {
+    let err = match Library::open(db) {
+        Err(e) => e,
+        Ok(_) => panic!("a damaged database opened"),
+    };
+    let message = err.to_string();
+    assert!(
+        matches!(err, LibraryError::NotADatabase { ref path, .. } if path == db),
+        "{err:?}"
+    );
+    let shown = db.display();
+    assert!(
+        message.starts_with(&format!(
+            "{shown} is not a readable Auralis library database ("
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("`mv {shown} {shown}.broken`")),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("and start again to create a new one"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_file_of_random_bytes_is_not_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("library.sqlite");
+    // Deterministic noise (xorshift).
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    let noise: Vec<u8> = (0..64 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    fs::write(&db, noise).unwrap();
+    assert_not_a_database(&db);
+    let message = Library::open(&db).err().unwrap().to_string();
+    assert!(message.contains("(file is not a database)"), "{message}");
+
+    // A path a shell would split is quoted, and a write-ahead log beside it is named.
+    let spaced = dir.path().join("my data").join("library.sqlite");
+    fs::create_dir_all(spaced.parent().unwrap()).unwrap();
+    fs::copy(&db, &spaced).unwrap();
+    let wal = format!("{}-wal", spaced.display());
+    fs::write(&wal, b"").unwrap();
+    let message = Library::open(&spaced).err().unwrap().to_string();
+    let quoted = |p: &str| format!("'{p}'");
+    assert!(
+        message.contains(&format!("(and {} beside it)", quoted(&wal))),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "`mv {} {}`",
+            quoted(&spaced.display().to_string()),
+            quoted(&format!("{}.broken", spaced.display()))
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_truncated_database_is_not_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("library.sqlite");
+    {
+        let lib = Library::open(&db).unwrap();
+        for i in 0..2000 {
+            lib.set_setting(&format!("key {i}"), &"v".repeat(20))
+                .unwrap();
+        }
+    }
+    let full = fs::read(&db).unwrap();
+    assert!(full.len() > 8 * 4096, "{}", full.len());
+    assert!(!Path::new(&format!("{}-wal", db.display())).exists());
+    // Cut mid-file, and cut inside the 100-byte header.
+    for cut in [full.len() / 2, 4096, 50] {
+        fs::write(&db, &full[..cut]).unwrap();
+        assert_not_a_database(&db);
+    }
+}

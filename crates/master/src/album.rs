@@ -8,6 +8,7 @@
 
 use auralis_analysis::{gated_loudness, Profile};
 
+use crate::preset::PresetParamsExt;
 use crate::{Plan, Preset};
 
 /// The album gain of one preset and what it does to each track.

@@ -10,7 +10,7 @@
 //! Not for: running the chain (see [`crate::Chain`]), measuring (see [`crate::ChainMeter`]).
 
 use crate::dsp::Coeffs;
-use crate::preset::{Preset, PresetParams};
+use crate::preset::{Preset, PresetParams, PresetParamsExt};
 use crate::stages::{CompressorParams, CONTROL_PERIOD};
 use crate::DSP_VERSION;
 use auralis_analysis::{block_energy, gated_loudness, Profile, LOUDNESS_FLOOR_LUFS};

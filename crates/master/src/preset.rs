@@ -1,21 +1,6 @@
 //! The presets: each is a set of parameters, documented in the crate doc.
 
-use std::fmt;
-use std::str::FromStr;
-
-/// A mastering preset. Lower-case names in `FromStr`/`Display`.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Preset {
-    #[default]
-    Adaptive,
-    Gentle,
-    Warm,
-    Bright,
-    Punchy,
-}
+pub use auralis_core::{Preset, UnknownPreset};
 
 /// Parameters of one preset.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -33,26 +18,13 @@ pub(crate) struct PresetParams {
     pub release_seconds: f64,
 }
 
-impl Preset {
-    pub const ALL: [Preset; 5] = [
-        Preset::Adaptive,
-        Preset::Gentle,
-        Preset::Warm,
-        Preset::Bright,
-        Preset::Punchy,
-    ];
+/// The parameters of a preset (the preset names live in `auralis-core`, their DSP here).
+pub(crate) trait PresetParamsExt {
+    fn params(self) -> PresetParams;
+}
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::Adaptive => "adaptive",
-            Preset::Gentle => "gentle",
-            Preset::Warm => "warm",
-            Preset::Bright => "bright",
-            Preset::Punchy => "punchy",
-        }
-    }
-
-    pub(crate) fn params(self) -> PresetParams {
+impl PresetParamsExt for Preset {
+    fn params(self) -> PresetParams {
         let base = PresetParams {
             target_lufs: -14.0,
             low_shelf_db: 0.0,
@@ -100,37 +72,5 @@ impl Preset {
                 ..base
             },
         }
-    }
-}
-
-impl fmt::Display for Preset {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// An unknown preset name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownPreset(pub String);
-
-impl fmt::Display for UnknownPreset {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown preset '{}' (valid presets: adaptive, gentle, warm, bright, punchy)",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownPreset {}
-
-impl FromStr for Preset {
-    type Err = UnknownPreset;
-    fn from_str(s: &str) -> Result<Preset, UnknownPreset> {
-        Preset::ALL
-            .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| UnknownPreset(s.to_string()))
     }
 }

@@ -23,7 +23,6 @@ mod master_file;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use auralis_analysis::Profile;
 use auralis_encode::{bit_depth_for, encode_flac, BitDepth, EncodeError};
@@ -32,7 +31,7 @@ use auralis_source::{Source, SourceError, SourceInfo};
 use auralis_timeline::{Timeline, DEFAULT_CHUNK_SECONDS};
 
 pub use analyse::{analyse_source, calibrate_fast};
-pub use auralis_master::Preset;
+pub use auralis_core::{Preset, Variant};
 pub use master_file::{
     analyse_file, master_file, master_file_with_plan, master_parallel, LoudnessSummary,
     MasterSummary, Progress, Stage,
@@ -40,42 +39,6 @@ pub use master_file::{
 
 /// Frames decoded per read while streaming a whole track (analysis, mastering).
 pub const READ_BLOCK: u64 = 1 << 17;
-
-/// Which rendition of a chunk.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Variant {
-    /// The decoded source, quantised without dither.
-    Original,
-    /// Mastered with this preset at intensity 1.0, quantised with dither.
-    Processed(Preset),
-}
-
-impl Variant {
-    /// Stable name: "original" or the preset name ("adaptive", "warm", ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::Original => "original",
-            Variant::Processed(p) => p.name(),
-        }
-    }
-}
-
-impl fmt::Display for Variant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Variant {
-    type Err = auralis_master::UnknownPreset;
-    fn from_str(s: &str) -> Result<Variant, Self::Err> {
-        if s == "original" {
-            Ok(Variant::Original)
-        } else {
-            s.parse().map(Variant::Processed)
-        }
-    }
-}
 
 /// Errors of this crate; every message names the file and the cause.
 #[derive(Debug, thiserror::Error)]

@@ -116,6 +116,45 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
     panic!("server did not come up");
 }
 
+/// A client with `cookie` on every request.
+fn with_cookie(cookie: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// Creates the admin on a first run (or signs it in) and returns the session cookie.
+async fn admin_cookie(base: &str) -> String {
+    let anon = reqwest::Client::new();
+    let creds = json!({"username": "bench", "password": "bench password"});
+    let mut r = anon
+        .post(format!("{base}/api/auth/setup"))
+        .json(&creds)
+        .send()
+        .await
+        .unwrap();
+    if r.status() == 409 {
+        r = anon
+            .post(format!("{base}/api/auth/login"))
+            .json(&creds)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert!(r.status().is_success(), "setup/login: {}", r.status());
+    r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 async fn get_json(client: &reqwest::Client, url: &str) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
 }
@@ -183,6 +222,18 @@ impl Latencies {
         let i = ((self.0.len() as f64 - 1.0) * p).round() as usize;
         self.0[i]
     }
+    /// Percentiles only (for runs that are not about throughput).
+    fn percentiles(&mut self, what: &str) -> String {
+        format!(
+            "{what}: {} requests: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            self.0.len(),
+            self.pct(0.5).as_secs_f64() * 1e3,
+            self.pct(0.9).as_secs_f64() * 1e3,
+            self.pct(0.99).as_secs_f64() * 1e3,
+            self.pct(1.0).as_secs_f64() * 1e3,
+        )
+    }
+
     fn line(&mut self, what: &str, seconds: f64) -> String {
         let n = self.0.len();
         format!(
@@ -196,18 +247,21 @@ impl Latencies {
     }
 }
 
-/// `clients` tasks, each with its own keep-alive connection, requesting `urls` round-robin for
-/// `seconds`; `pause` between requests (zero: closed loop).
-async fn load(urls: Vec<String>, clients: usize, seconds: f64, pause: Duration) -> Latencies {
+/// `clients` tasks, each with its own keep-alive connection (signed in with `cookie`),
+/// requesting `urls` round-robin for `seconds`; `pause` between requests (zero: closed loop).
+async fn load(
+    urls: Vec<String>,
+    cookie: &str,
+    clients: usize,
+    seconds: f64,
+    pause: Duration,
+) -> Latencies {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
     for c in 0..clients {
         let urls = urls.clone();
+        let client = with_cookie(cookie);
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
-                .pool_max_idle_per_host(1)
-                .build()
-                .unwrap();
             let mut out = Vec::new();
             let mut i = c;
             while Instant::now() < deadline {
@@ -254,7 +308,8 @@ async fn main() {
         &tmp.path().join("empty.log"),
     );
     wait_ready(&client, &server.base).await;
-    wait_scan_idle(&client, &server.base).await;
+    let empty_client = with_cookie(&admin_cookie(&server.base).await);
+    wait_scan_idle(&empty_client, &server.base).await;
     report.push(format!(
         "RSS at start, empty library: {}",
         mib(rss_kib(server.pid()))
@@ -273,6 +328,8 @@ async fn main() {
     let server = ServerProc::start(&bin, &music, &data, &tmp.path().join("server.log"));
     let base = server.base.clone();
     wait_ready(&client, &base).await;
+    let cookie = admin_cookie(&base).await;
+    let client = with_cookie(&cookie);
     let scan = wait_scan_idle(&client, &base).await;
     report.push(format!(
         "RSS after scan + analysis of {} tracks: {}",
@@ -335,13 +392,21 @@ async fn main() {
         size / 1024
     ));
     let hot_urls: Vec<String> = chunk_urls[..4].to_vec();
-    let mut l = load(hot_urls, args.clients, args.seconds, Duration::ZERO).await;
+    let mut l = load(
+        hot_urls,
+        &cookie,
+        args.clients,
+        args.seconds,
+        Duration::ZERO,
+    )
+    .await;
     report.push(l.line(
         &format!("{} clients, closed loop, tier-1 chunks", args.clients),
         args.seconds,
     ));
     let mut l = load(
         chunk_urls.clone(),
+        &cookie,
         args.clients,
         args.seconds,
         Duration::ZERO,
@@ -356,6 +421,7 @@ async fn main() {
     ));
     let mut l = load(
         chunk_urls,
+        &cookie,
         args.clients,
         args.seconds,
         Duration::from_millis(100),
@@ -375,7 +441,14 @@ async fn main() {
         format!("{base}/api/tracks/{a}"),
         format!("{base}/api/library/scan"),
     ];
-    let mut l = load(json_urls, args.clients, args.seconds, Duration::ZERO).await;
+    let mut l = load(
+        json_urls,
+        &cookie,
+        args.clients,
+        args.seconds,
+        Duration::ZERO,
+    )
+    .await;
     report.push(l.line(
         &format!("{} clients, closed loop, small JSON", args.clients),
         args.seconds,
@@ -389,6 +462,97 @@ async fn main() {
         "Cache: requests {}, tier1 hits {}, tier2 hits {}, misses {}",
         stats["requests"], stats["tier1"]["hits"], stats["tier2"]["hits"], stats["misses"]
     ));
+
+    // 5. Sign-in latency with the real argon2 cost (successful sign-ins are not throttled).
+    let mut logins = Latencies(Vec::new());
+    let anon = reqwest::Client::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        let r = anon
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"username": "bench", "password": "bench password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        logins.0.push(t.elapsed());
+    }
+    report.push(logins.percentiles("sign-in (argon2id, default cost)"));
+
+    // 6. Hostile clients: 400 connections that stall half-way through their headers and 200
+    //    open event streams (13 users, the per-user cap is 16), then a small API call, timed.
+    let mut stalled = Vec::new();
+    for _ in 0..400 {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+        s.write_all(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+            .unwrap();
+        stalled.push(s);
+    }
+    let mut streams = Vec::new();
+    for u in 0..13 {
+        let name = format!("listener{u}");
+        let r = client
+            .post(format!("{base}/api/users"))
+            .json(&json!({"username": name, "password": "a password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let r = anon
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"username": name, "password": "a password"}))
+            .send()
+            .await
+            .unwrap();
+        let c = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let user = with_cookie(&c);
+        for _ in 0..16 {
+            if streams.len() == 200 {
+                break;
+            }
+            let r = user.get(format!("{base}/api/events")).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            streams.push(r);
+        }
+    }
+    let mut under_load = Latencies(Vec::new());
+    for _ in 0..200 {
+        let t = Instant::now();
+        let r = client
+            .get(format!("{base}/api/tracks?limit=20"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let _ = r.bytes().await;
+        under_load.0.push(t.elapsed());
+    }
+    report.push(
+        under_load
+            .percentiles("GET /api/tracks with 400 stalled connections + 200 event streams open"),
+    );
+    let t = Instant::now();
+    let mut closed = 0;
+    for mut s in stalled {
+        use std::io::Read;
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut buf = [0u8; 256];
+        if s.read(&mut buf).is_ok() {
+            closed += 1;
+        }
+    }
+    report.push(format!(
+        "stalled connections closed by the server: {closed} of 400, the last {:.1} s after the check began (header-read timeout 30 s)",
+        t.elapsed().as_secs_f64()
+    ));
+    drop(streams);
     server.stop();
 
     println!(

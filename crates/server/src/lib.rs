@@ -10,11 +10,14 @@
 pub mod app;
 pub mod config;
 pub mod http;
+pub mod listen;
+mod lockfile;
+pub mod net;
+pub mod subsonic;
 
 use std::net::SocketAddr;
 
 pub use app::{App, Error};
-use axum::serve::ListenerExt;
 pub use config::ServerConfig;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -39,25 +42,22 @@ impl Server {
             .local_addr()
             .map_err(|e| Error::internal(format!("cannot read the bound address: {e}")))?;
         let scan_on_start = config.scan_on_start;
+        let header_read_timeout = config.header_read_timeout;
+        let mut config = config;
+        config.addr = addr;
         let app = App::open(config).await?;
         let router = http::router(app.clone());
         let (stop, stopped) = oneshot::channel::<()>();
-        // TCP_NODELAY on every accepted connection: small responses must not wait for
-        // Nagle's algorithm (axum 0.8 sets it through `tap_io`).
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let task = tokio::spawn(listen::serve(
+            listener,
+            router,
+            header_read_timeout,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         if scan_on_start {
-            app.start_scan();
+            app.library.start_scan();
         }
         Ok(Server {
             addr,

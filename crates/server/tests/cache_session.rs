@@ -1,5 +1,5 @@
 //! The cache's simulated listening session (play, toggle, preset, seek, next track, back) over
-//! real fixture tracks with the server's real renderer (`AudioRenderer` over `auralis-render`),
+//! real fixture tracks with the real engine (`auralis-engine` over `auralis-render`),
 //! without HTTP. Checks which tier served each chunk, that every served chunk is a FLAC file of
 //! the chunk's length, and that original chunks are bit-exact to the source.
 
@@ -9,9 +9,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use auralis_cache::session::{listening_session, mismatches};
-use auralis_cache::{Cache, Config, TrackId, Variant};
+use auralis_cache::{Cache, Config, Preset, TrackId, Variant};
+use auralis_engine::Engine;
 use auralis_library::{Library, ScanProgress};
-use auralis_server::app::renderer::AudioRenderer;
+use auralis_server::app::store::LibraryStore;
 use auralis_source::Source;
 use common::{fixture, CHUNK_SECONDS};
 
@@ -47,14 +48,14 @@ async fn listening_session_over_real_tracks() {
     };
     let (a, b) = (TrackId(id_of("a.flac")), TrackId(id_of("b.flac")));
 
-    let renderer = Arc::new(AudioRenderer::new(
-        library.clone(),
+    let renderer = Arc::new(Engine::new(
+        Arc::new(LibraryStore(library.clone())),
         music.path(),
         CHUNK_SECONDS,
     ));
     let cache = Cache::open(Config::new(data.path().join("cache")), renderer.clone()).unwrap();
 
-    let steps = listening_session(&cache, a, b, "adaptive", "warm")
+    let steps = listening_session(&cache, a, b, Preset::Adaptive, Preset::Warm)
         .await
         .unwrap();
     let wrong = mismatches(&steps);
@@ -69,10 +70,10 @@ async fn listening_session_over_real_tracks() {
     // source's samples exactly. The bytes are fetched again (now from tier 1 or 2, which
     // hold the very files the session was served).
     for (i, step) in steps.iter().enumerate() {
-        let info = renderer.track_info(step.track.0).unwrap();
+        let info = renderer.track_info(step.track).unwrap();
         let range = info.timeline.chunk_range(step.chunk).unwrap();
         let (bytes, _) = cache
-            .get_chunk(step.track, step.chunk, &step.variant)
+            .get_chunk(step.track, step.chunk, step.variant)
             .await
             .unwrap();
         assert_eq!(bytes.len(), step.bytes, "step {i}: {step:?}");
@@ -84,7 +85,7 @@ async fn listening_session_over_real_tracks() {
         );
         match &step.variant {
             Variant::Original => {
-                let source = Source::open(&info.path).unwrap().read(range).unwrap();
+                let source = Source::open(&info.file.path).unwrap().read(range).unwrap();
                 assert!(
                     frames == source,
                     "step {i}: original chunk is not bit-exact: {step:?}"

@@ -105,7 +105,17 @@ async fn bad_requests() {
         .send()
         .await
         .unwrap();
-    expect_error(&ts, resp, 400, "bad_request").await; // no JSON content type
+    expect_error(&ts, resp, 415, "unsupported_media_type").await; // no JSON content type
+                                                                  // What a cross-site form can send: text/plain. Refused before it is read.
+    let resp = ts
+        .client
+        .post(ts.url("/api/enhancement/toggle"))
+        .header("content-type", "text/plain")
+        .body(r#"{"enabled": false}"#)
+        .send()
+        .await
+        .unwrap();
+    expect_error(&ts, resp, 415, "unsupported_media_type").await;
     let resp = ts
         .client
         .post(ts.url("/api/enhancement/toggle"))

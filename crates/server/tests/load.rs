@@ -1,5 +1,5 @@
-//! 50 concurrent clients streaming chunks (and polling small JSON) over loopback, a bounded
-//! number of requests each: every response must be a success.
+//! 50 concurrent clients (each its own listener) streaming chunks and polling small JSON over
+//! loopback, a bounded number of requests each: every response must be a success.
 
 mod common;
 
@@ -40,12 +40,16 @@ async fn fifty_concurrent_clients() {
     let mut handles = Vec::new();
     for c in 0..CLIENTS {
         let base = base.clone();
+        let cookie = ts.cookie.clone();
         let tracks = tracks.clone();
         let counts = counts.clone();
         handles.push(tokio::spawn(async move {
             // One connection per client, reused (keep-alive), like a browser tab.
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
             let client = reqwest::Client::builder()
                 .pool_max_idle_per_host(1)
+                .default_headers(headers)
                 .build()
                 .unwrap();
             let mut bytes = 0usize;
@@ -60,7 +64,9 @@ async fn fifty_concurrent_clients() {
                     } else {
                         "processed"
                     };
-                    format!("{base}/api/stream/{id}/chunk/{n}?variant={v}")
+                    // Each client is its own listener (a tab): the per-listener cap on waiting
+                    // renders is for one tab asking for many chunks at once.
+                    format!("{base}/api/stream/{id}/chunk/{n}?variant={v}&listener=client-{c}")
                 };
                 let resp = client.get(&url).send().await.unwrap();
                 assert!(resp.status().is_success(), "{url}: {}", resp.status());

@@ -1,4 +1,4 @@
-//! The one chunk timeline (DESIGN.md, invariant 1).
+//! The one chunk timeline (docs/DESIGN.md, invariant 1).
 //!
 //! Chunk `i` of a track covers output samples `[i*L, min((i+1)*L, N))`, where `L` is the chunk
 //! length and `N` the track length, both in samples (frames) at the output rate. Chunks tile the

@@ -1,24 +1,30 @@
-//! The enhancement switch: on/off, preset, intensity. Held in memory and answered from there at
-//! once; persisted in the library's settings by a background task that always writes the latest
-//! state (so a burst of changes costs one write, and no request waits on SQLite or audio work).
+//! The enhancement switch of each user: on/off, preset, intensity. Held in memory and answered
+//! from there at once (a user's state is read from SQLite the first time it is needed);
+//! persisted per user by a background task that always writes the latest state, so a burst of
+//! changes costs one write and no request waits on SQLite or audio work.
+//!
+//! Not for: the cache's plan (a new preset is handed to the cache for the user's listeners and
+//! the cache takes it from there).
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use auralis_master::Preset;
+use auralis_cache::{Cache, Preset};
+use auralis_library::Library;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
+use tokio::sync::mpsc;
 
 use super::error::{Error, Result};
+use super::events::{Event, EventBus};
 
-/// Key of the enhancement state in the library's settings.
+/// Key of a user's enhancement state in the library's per-user settings.
 pub const SETTINGS_KEY: &str = "enhancement";
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EnhancementState {
     pub enabled: bool,
-    #[serde(with = "preset_name")]
     pub preset: Preset,
     pub intensity: f32,
 }
@@ -50,17 +56,6 @@ impl EnhancementState {
     }
 }
 
-mod preset_name {
-    use super::*;
-    pub fn serialize<S: serde::Serializer>(p: &Preset, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&p.to_string())
-    }
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Preset, D::Error> {
-        let s = String::deserialize(d)?;
-        Preset::from_str(&s).map_err(|_| serde::de::Error::custom(format!("unknown preset {s}")))
-    }
-}
-
 /// Parses a preset name, 400 for an unknown one.
 pub fn parse_preset(name: &str) -> Result<Preset> {
     Preset::from_str(name).map_err(|_| {
@@ -72,41 +67,6 @@ pub fn parse_preset(name: &str) -> Result<Preset> {
     })
 }
 
-/// The live state plus a channel to the persisting task.
-pub struct Enhancement {
-    state: RwLock<EnhancementState>,
-    persist: watch::Sender<EnhancementState>,
-}
-
-impl Enhancement {
-    /// The live state and the receiver the persisting task reads the latest state from.
-    pub fn new(initial: EnhancementState) -> (Arc<Self>, watch::Receiver<EnhancementState>) {
-        let (tx, rx) = watch::channel(initial);
-        (
-            Arc::new(Self {
-                state: RwLock::new(initial),
-                persist: tx,
-            }),
-            rx,
-        )
-    }
-
-    pub fn get(&self) -> EnhancementState {
-        *self.state.read()
-    }
-
-    /// Applies `change` and returns the new state; the change is persisted in the background.
-    pub fn update(&self, change: impl FnOnce(&mut EnhancementState)) -> EnhancementState {
-        let new = {
-            let mut s = self.state.write();
-            change(&mut s);
-            *s
-        };
-        self.persist.send_replace(new);
-        new
-    }
-}
-
 /// Validates an intensity: a finite number in 0..=1.
 pub fn check_intensity(intensity: f32) -> Result<f32> {
     if intensity.is_finite() && (0.0..=1.0).contains(&intensity) {
@@ -115,5 +75,130 @@ pub fn check_intensity(intensity: f32) -> Result<f32> {
         Err(Error::bad_request(format!(
             "intensity must lie between 0 and 1, got {intensity}"
         )))
+    }
+}
+
+/// A change to write: (user, state).
+pub(crate) type Pending = (i64, EnhancementState);
+
+/// The enhancement service: each user's state, the cache told about a user's new preset, every
+/// change announced on the event bus (to that user's pages only).
+#[derive(Clone)]
+pub struct EnhancementService {
+    library: Arc<Library>,
+    states: Arc<RwLock<HashMap<i64, EnhancementState>>>,
+    persist: mpsc::UnboundedSender<Pending>,
+    cache: Arc<Cache>,
+    events: EventBus,
+}
+
+impl EnhancementService {
+    /// The service and the receiver the persisting task reads changes from.
+    pub(crate) fn new(
+        library: Arc<Library>,
+        cache: Arc<Cache>,
+        events: EventBus,
+    ) -> (Self, mpsc::UnboundedReceiver<Pending>) {
+        let (persist, rx) = mpsc::unbounded_channel();
+        let service = Self {
+            library,
+            states: Arc::default(),
+            persist,
+            cache,
+            events,
+        };
+        (service, rx)
+    }
+
+    /// The user's state: from memory, else stored, else the default.
+    pub async fn get(&self, user: i64) -> Result<EnhancementState> {
+        if let Some(s) = self.states.read().get(&user) {
+            return Ok(*s);
+        }
+        let lib = self.library.clone();
+        let stored =
+            tokio::task::spawn_blocking(move || lib.user_setting(user, SETTINGS_KEY)).await??;
+        let state = EnhancementState::from_setting(stored.as_deref());
+        // A change made meanwhile wins over what was read.
+        Ok(*self.states.write().entry(user).or_insert(state))
+    }
+
+    pub async fn toggle(&self, user: i64, enabled: Option<bool>) -> Result<EnhancementState> {
+        self.change(user, |s| s.enabled = enabled.unwrap_or(!s.enabled))
+            .await
+    }
+
+    /// A new preset: the user's listeners' hot chunks and background work move to it at once.
+    pub async fn set_preset(&self, user: i64, name: &str) -> Result<EnhancementState> {
+        let preset = parse_preset(name)?;
+        let state = self.change(user, |s| s.preset = preset).await?;
+        self.cache.set_user_preset(user, preset);
+        Ok(state)
+    }
+
+    pub async fn set_intensity(&self, user: i64, intensity: f32) -> Result<EnhancementState> {
+        let intensity = check_intensity(intensity)?;
+        self.change(user, |s| s.intensity = intensity).await
+    }
+
+    async fn change(
+        &self,
+        user: i64,
+        f: impl FnOnce(&mut EnhancementState),
+    ) -> Result<EnhancementState> {
+        self.get(user).await?;
+        let state = {
+            let mut states = self.states.write();
+            let s = states.entry(user).or_default();
+            f(s);
+            *s
+        };
+        let _ = self.persist.send((user, state));
+        self.events.publish(Event::Enhancement { user, state });
+        Ok(state)
+    }
+
+    /// Forgets a deleted user's state.
+    pub fn forget(&self, user: i64) {
+        self.states.write().remove(&user);
+    }
+}
+
+/// Writes the latest state of every changed user until `stopped`, then what is still pending.
+pub(crate) async fn persist(
+    mut rx: mpsc::UnboundedReceiver<Pending>,
+    library: Arc<Library>,
+    stopped: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stopped);
+    loop {
+        let first = tokio::select! {
+            _ = &mut stopped => None,
+            got = rx.recv() => got,
+        };
+        let stop = first.is_none();
+        // Only the newest state of each user is written.
+        let mut batch: HashMap<i64, EnhancementState> = first.into_iter().collect();
+        while let Ok((user, state)) = rx.try_recv() {
+            batch.insert(user, state);
+        }
+        if !batch.is_empty() {
+            let lib = library.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                for (user, state) in batch {
+                    // A user deleted meanwhile has no row to write to: nothing to keep.
+                    if let Err(e) = lib.set_user_setting(user, SETTINGS_KEY, &state.to_setting()) {
+                        tracing::debug!(user, error = %e, "enhancement settings not saved");
+                    }
+                }
+            })
+            .await;
+            if written.is_err() {
+                tracing::warn!("cannot save the enhancement settings");
+            }
+        }
+        if stop {
+            return;
+        }
     }
 }

@@ -4,6 +4,8 @@
 
 use tokio::sync::broadcast;
 
+use auralis_cache::{Preset, Variant};
+
 use super::enhancement::EnhancementState;
 use super::scanner::ScanStatus;
 
@@ -17,24 +19,35 @@ pub enum Event {
     ChunkCached {
         track: i64,
         chunk: u64,
-        variant: String,
+        variant: Variant,
         tier: &'static str,
     },
-    /// Completion of a track for the original and the current preset.
+    /// Completion of a track for the original and `preset`.
     TrackProgress {
         track: i64,
+        preset: Preset,
         percent: f64,
         cached_chunks: u64,
         total_chunks: u64,
     },
-    /// Every chunk of both variants of a track is in tier 2.
-    TrackCached { track: i64 },
+    /// Every chunk of the original and `preset` of a track is in tier 2.
+    TrackCached { track: i64, preset: Preset },
     /// A whole track left tier 2.
     Evicted { track: i64 },
     /// Scan or analysis progress.
     Scan(ScanStatus),
-    /// The enhancement state changed.
-    Enhancement(EnhancementState),
+    /// A user's enhancement state changed (sent to that user's streams only).
+    Enhancement { user: i64, state: EnhancementState },
+}
+
+impl Event {
+    /// May `user` see this event? Everything is shared but a user's own settings.
+    pub fn visible_to(&self, user: i64) -> bool {
+        match self {
+            Event::Enhancement { user: owner, .. } => *owner == user,
+            _ => true,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -61,5 +74,82 @@ impl EventBus {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.tx.subscribe()
+    }
+}
+
+/// Caps on open event streams, per user and in all: each stream holds a connection and a
+/// subscription, so a page opening them in a loop must not exhaust the server.
+pub struct StreamLimits {
+    per_user: usize,
+    total: usize,
+    open: parking_lot::Mutex<(usize, std::collections::HashMap<i64, usize>)>,
+}
+
+/// One open stream; dropping it (the client left, the server stops) frees its place.
+pub struct StreamPermit {
+    limits: std::sync::Arc<StreamLimits>,
+    user: i64,
+}
+
+impl StreamLimits {
+    pub fn new(per_user: usize, total: usize) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self {
+            per_user,
+            total,
+            open: Default::default(),
+        })
+    }
+
+    /// A place for one more stream of `user`, or None when a cap is reached.
+    pub fn acquire(self: &std::sync::Arc<Self>, user: i64) -> Option<StreamPermit> {
+        let mut open = self.open.lock();
+        let (total, per_user) = &mut *open;
+        let mine = per_user.entry(user).or_default();
+        if *total >= self.total || *mine >= self.per_user {
+            return None;
+        }
+        *mine += 1;
+        *total += 1;
+        Some(StreamPermit {
+            limits: self.clone(),
+            user,
+        })
+    }
+
+    /// Streams open now.
+    pub fn open(&self) -> usize {
+        self.open.lock().0
+    }
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        let mut open = self.limits.open.lock();
+        let (total, per_user) = &mut *open;
+        *total -= 1;
+        if let Some(n) = per_user.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                per_user.remove(&self.user);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_caps_per_user_and_in_all_free_their_place_on_drop() {
+        let limits = StreamLimits::new(2, 3);
+        let a1 = limits.acquire(1).unwrap();
+        let _a2 = limits.acquire(1).unwrap();
+        assert!(limits.acquire(1).is_none(), "per-user cap");
+        let _b1 = limits.acquire(2).unwrap();
+        assert!(limits.acquire(3).is_none(), "total cap");
+        drop(a1);
+        assert_eq!(limits.open(), 2);
+        assert!(limits.acquire(3).is_some());
     }
 }

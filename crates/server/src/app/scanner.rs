@@ -2,10 +2,11 @@
 //! no profile yet. One job at a time, on its own low-priority thread, so it never competes
 //! with playback for the async runtime; progress is published on the event bus.
 //!
-//! Profiles follow one rule (see `renderer`): a track keeps the first profile stored for its
+//! Profiles follow one rule (see `auralis-engine`): a track keeps the first profile stored for its
 //! file version. The analysis stores a full profile only if playback has not stored a fast one
 //! meanwhile, so the audio of a cached chunk can never change under its key.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ use auralis_library::{Library, ScanProgress, ScanReport};
 use parking_lot::Mutex;
 
 use super::events::{Event, EventBus};
-use super::renderer::AudioRenderer;
+use auralis_engine::Engine;
 
 /// How often scan progress is published while a scan runs.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
@@ -58,7 +59,7 @@ struct State {
 
 pub struct Scanner {
     library: Arc<Library>,
-    renderer: Arc<AudioRenderer>,
+    engine: Arc<Engine>,
     events: EventBus,
     music_dir: std::path::PathBuf,
     progress: Arc<ScanProgress>,
@@ -72,13 +73,13 @@ pub struct Scanner {
 impl Scanner {
     pub fn new(
         library: Arc<Library>,
-        renderer: Arc<AudioRenderer>,
+        engine: Arc<Engine>,
         events: EventBus,
         music_dir: std::path::PathBuf,
     ) -> Arc<Self> {
         Arc::new(Self {
             library,
-            renderer,
+            engine,
             events,
             music_dir,
             progress: ScanProgress::new(),
@@ -163,8 +164,24 @@ impl Scanner {
         self.events.publish(Event::Scan(self.status()));
     }
 
+    /// The job: scan, then analyse. A panic anywhere in it (a bug in a tag parser, in the
+    /// analysis) is contained: the job ends with the error reported and the scanner goes back
+    /// to idle, so later scans and shutdown are not blocked.
     fn run(self: Arc<Self>) {
         lower_thread_priority();
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.scan_and_analyse()));
+        if let Err(panic) = outcome {
+            let what = panic_message(&panic);
+            tracing::error!(panic = %what, "the scan job panicked");
+            let mut state = self.state.lock();
+            state.last_error = Some(format!("the scan stopped on an internal error: {what}"));
+            state.last_report.get_or_insert_with(ScanReport::default);
+        }
+        self.state.lock().phase = Phase::Idle;
+        self.publish();
+    }
+
+    fn scan_and_analyse(&self) {
         let scan = {
             let done = AtomicBool::new(false);
             std::thread::scope(|s| {
@@ -197,7 +214,7 @@ impl Scanner {
                     seconds = report.seconds,
                     "library scanned"
                 );
-                self.renderer.forget_changed();
+                self.engine.forget_changed();
                 let mut state = self.state.lock();
                 state.last_report = Some(report);
                 state.last_error = None;
@@ -212,13 +229,11 @@ impl Scanner {
             }
         }
         self.analyse();
-        self.state.lock().phase = Phase::Idle;
-        self.publish();
     }
 
-    /// Full profiles for every track without one, one track at a time.
+    /// Full profiles and waveforms for every track missing one, one track at a time.
     fn analyse(&self) {
-        let ids = match self.library.tracks_without_profile() {
+        let ids = match self.library.tracks_to_analyse() {
             Ok(ids) => ids,
             Err(e) => {
                 tracing::error!(error = %e, "cannot list tracks to analyse");
@@ -234,8 +249,15 @@ impl Scanner {
             if self.stop.load(Ordering::Relaxed) {
                 return;
             }
-            if let Err(e) = self.renderer.analyse_full(id) {
-                tracing::warn!(track = id, error = %e, "cannot analyse track");
+            let track = auralis_cache::TrackId(id);
+            match catch_unwind(AssertUnwindSafe(|| self.engine.analyse_full(track))) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(track = id, error = %e, "cannot analyse track"),
+                Err(panic) => tracing::error!(
+                    track = id,
+                    panic = %panic_message(&panic),
+                    "the analysis of a track panicked; going on with the next"
+                ),
             }
             self.analysed.fetch_add(1, Ordering::Relaxed);
             if last_publish.elapsed() >= PROGRESS_EVERY {
@@ -251,11 +273,104 @@ impl Scanner {
     }
 }
 
+/// The text of a caught panic.
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
 /// Background work yields to playback: nice 10 for this thread only (Linux applies
 /// `setpriority` to the calling thread).
 fn lower_thread_priority() {
     #[cfg(target_os = "linux")]
     unsafe {
         libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use auralis_analysis::Profile;
+    use auralis_cache::TrackId;
+    use auralis_engine::{RenderError, TrackFile, TrackStore};
+
+    /// A store whose every answer is a panic: stands for a bug anywhere under the analysis.
+    struct Exploding;
+
+    impl TrackStore for Exploding {
+        fn locate(&self, _: TrackId) -> std::result::Result<Option<TrackFile>, RenderError> {
+            panic!("deliberate panic in the analysis")
+        }
+        fn load_profile(&self, _: TrackId) -> std::result::Result<Option<Profile>, RenderError> {
+            panic!("deliberate panic in the analysis")
+        }
+        fn save_profile(&self, _: TrackId, _: &Profile) -> std::result::Result<(), RenderError> {
+            panic!("deliberate panic in the analysis")
+        }
+        fn has_waveform(&self, _: TrackId) -> std::result::Result<bool, RenderError> {
+            panic!("deliberate panic in the analysis")
+        }
+        fn save_waveform(&self, _: TrackId, _: &[u8]) -> std::result::Result<(), RenderError> {
+            panic!("deliberate panic in the analysis")
+        }
+    }
+
+    fn wav(path: &std::path::Path) {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 44100,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for i in 0..44100 {
+            let v = ((i as f32 * 0.05).sin() * 8000.0) as i16;
+            w.write_sample(v).unwrap();
+            w.write_sample(v).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+
+    /// Waits (bounded) until the job is idle again.
+    fn wait_idle(scanner: &Scanner) -> ScanStatus {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let s = scanner.status();
+            if !s.running {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "the scanner stayed busy: {s:?}");
+            std::thread::park_timeout(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn a_panic_in_the_analysis_is_contained_and_the_scanner_goes_back_to_idle() {
+        let music = tempfile::tempdir().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        wav(&music.path().join("a.wav"));
+        wav(&music.path().join("b.wav"));
+        let library = Arc::new(Library::open(data.path().join("library.sqlite")).unwrap());
+        let engine = Arc::new(Engine::new(Arc::new(Exploding), music.path(), 3.0));
+        let scanner = Scanner::new(
+            library.clone(),
+            engine,
+            EventBus::new(),
+            music.path().to_path_buf(),
+        );
+        scanner.start();
+        let first = wait_idle(&scanner);
+        // Both tracks were scanned; each analysis panicked and was contained.
+        assert_eq!(first.last_report.as_ref().unwrap().added, 2);
+        assert_eq!(first.phase, Phase::Idle);
+        // The scanner is not stuck: a second job runs and ends too, and shutdown returns.
+        assert!(scanner.start().running);
+        let second = wait_idle(&scanner);
+        assert_eq!(second.last_report.as_ref().unwrap().unchanged, 2);
+        scanner.shutdown();
     }
 }

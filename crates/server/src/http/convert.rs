@@ -1,6 +1,7 @@
 //! Domain → wire conversions (the only place that knows both shapes).
 
 use auralis_library as lib;
+use auralis_library::people::TrackMarks;
 
 use super::dto;
 use crate::app::{self, EnhancementState, ScanStatus, TrackInfo};
@@ -26,6 +27,81 @@ impl From<&lib::Track> for dto::Track {
             has_artwork: t.artwork.is_some(),
             replaygain_track_gain: t.replay_gain.track_gain_db,
             replaygain_album_gain: t.replay_gain.album_gain_db,
+            favorite: false,
+            play_count: 0,
+            last_played: None,
+        }
+    }
+}
+
+impl dto::Track {
+    /// With the caller's marks (favourite, plays).
+    pub fn marked(mut self, marks: Option<&TrackMarks>) -> Self {
+        if let Some(m) = marks {
+            self.favorite = m.favorite;
+            self.play_count = m.play_count;
+            self.last_played = m.last_played;
+        }
+        self
+    }
+}
+
+impl From<&lib::people::Playlist> for dto::Playlist {
+    fn from(p: &lib::people::Playlist) -> Self {
+        dto::Playlist {
+            id: p.id,
+            name: p.name.clone(),
+            comment: p.comment.clone(),
+            public: p.public,
+            owner: p.owner.clone(),
+            owner_id: p.owner_id,
+            mine: false,
+            track_count: p.track_count,
+            duration_s: p.duration_seconds,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+impl From<&lib::lyrics::Lyrics> for dto::Lyrics {
+    fn from(l: &lib::lyrics::Lyrics) -> Self {
+        dto::Lyrics {
+            synced: l.synced,
+            source: match l.source {
+                lib::lyrics::LyricsSource::Lrc => "lrc".into(),
+                lib::lyrics::LyricsSource::Tag => "tag".into(),
+            },
+            lines: l
+                .lines
+                .iter()
+                .map(|x| dto::LyricLine {
+                    start_s: x.start_s,
+                    text: x.text.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&lib::User> for dto::User {
+    fn from(u: &lib::User) -> Self {
+        dto::User {
+            id: u.id,
+            name: u.name.clone(),
+            admin: u.admin,
+            created_at: u.created_at,
+        }
+    }
+}
+
+impl From<&lib::ApiKey> for dto::ApiKey {
+    fn from(k: &lib::ApiKey) -> Self {
+        dto::ApiKey {
+            id: k.id,
+            name: k.name.clone(),
+            created_at: k.created_at,
+            last_used: k.last_used,
         }
     }
 }
@@ -41,6 +117,7 @@ impl From<&lib::Album> for dto::Album {
             duration_s: a.duration_seconds,
             has_artwork: a.artwork_track_id.is_some(),
             cover_track_id: a.artwork_track_id,
+            favorite: false,
         }
     }
 }
@@ -52,6 +129,7 @@ impl From<&lib::Artist> for dto::Artist {
             name: a.name.clone(),
             album_count: u64::from(a.album_count),
             track_count: u64::from(a.track_count),
+            favorite: false,
         }
     }
 }
@@ -106,7 +184,7 @@ impl From<&TrackInfo> for dto::StreamMetadata {
     fn from(i: &TrackInfo) -> Self {
         let tl = &i.timeline;
         dto::StreamMetadata {
-            track_id: i.id,
+            track_id: i.id.0,
             duration_s: tl.duration_seconds(),
             sample_rate: tl.sample_rate(),
             channels: 2,
@@ -148,6 +226,11 @@ impl From<&auralis_cache::CacheStats> for dto::CacheStats {
             render_errors: s.render_errors,
             queued_tasks: s.queued_tasks,
             running_tasks: s.running_tasks,
+            listeners: s.listeners,
+            expired_listeners: s.expired_listeners,
+            refused_requests: s.refused_requests,
+            dropped_requests: s.dropped_tasks,
+            pinned_bytes: s.pinned_bytes,
         }
     }
 }
@@ -160,17 +243,18 @@ impl From<&auralis_cache::TrackStatus> for dto::TrackCacheStatus {
             .map(|v| (v.variant.name().to_string(), v.cached_chunks))
             .collect();
         cached.entry("original".into()).or_insert(0);
-        cached.entry(s.preset.clone()).or_insert(0);
+        cached.entry(s.preset.to_string()).or_insert(0);
         dto::TrackCacheStatus {
             track_id: s.track.0,
             total_chunks: s.total_chunks,
             cached,
-            preset: s.preset.clone(),
+            preset: s.preset.to_string(),
             percent: s.percent,
             fully_cached: s.fully_cached,
             seconds_to_full: s.seconds_to_full,
             tier1_chunks: s.tier1_chunks,
             pinned: s.pinned,
+            listeners: s.listeners,
         }
     }
 }
@@ -190,12 +274,13 @@ pub fn event_wire(e: &app::Event) -> (&'static str, String) {
             json(&dto::ChunkCachedEvent {
                 track_id: *track,
                 chunk: *chunk,
-                variant: variant.clone(),
+                variant: variant.to_string(),
                 tier: tier.to_string(),
             }),
         ),
         E::TrackProgress {
             track,
+            preset,
             percent,
             cached_chunks,
             total_chunks,
@@ -203,18 +288,22 @@ pub fn event_wire(e: &app::Event) -> (&'static str, String) {
             "track_progress",
             json(&dto::TrackProgressEvent {
                 track_id: *track,
+                preset: preset.to_string(),
                 percent: *percent,
                 cached_chunks: *cached_chunks,
                 total_chunks: *total_chunks,
             }),
         ),
-        E::TrackCached { track } => (
+        E::TrackCached { track, preset } => (
             "track_cached",
-            json(&dto::TrackIdEvent { track_id: *track }),
+            json(&dto::TrackCachedEvent {
+                track_id: *track,
+                preset: preset.to_string(),
+            }),
         ),
         E::Evicted { track } => ("evicted", json(&dto::TrackIdEvent { track_id: *track })),
         E::Scan(s) => ("scan", json(&dto::ScanStatus::from(s))),
-        E::Enhancement(s) => ("enhancement", json(&dto::Enhancement::from(*s))),
+        E::Enhancement { state, .. } => ("enhancement", json(&dto::Enhancement::from(*state))),
     }
 }
 

@@ -32,6 +32,12 @@ pub struct Track {
     pub has_artwork: bool,
     pub replaygain_track_gain: Option<f64>,
     pub replaygain_album_gain: Option<f64>,
+    /// The caller's favourite?
+    pub favorite: bool,
+    /// The caller's plays.
+    pub play_count: u64,
+    /// The caller's last play, Unix seconds.
+    pub last_played: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -63,6 +69,8 @@ pub struct Album {
     pub duration_s: f64,
     pub has_artwork: bool,
     pub cover_track_id: Option<i64>,
+    /// The caller's favourite?
+    pub favorite: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -83,6 +91,8 @@ pub struct Artist {
     pub name: String,
     pub album_count: u64,
     pub track_count: u64,
+    /// The caller's favourite?
+    pub favorite: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -147,6 +157,8 @@ pub struct ChunkQuery {
     pub variant: Option<String>,
     /// A preset for the processed variant; defaults to the current enhancement preset.
     pub preset: Option<String>,
+    /// The listener (player tab) asking, as in `/api/player/position`; default `default`.
+    pub listener: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -154,6 +166,9 @@ pub struct Position {
     pub track_id: i64,
     pub position_s: f64,
     pub next_track_id: Option<i64>,
+    /// The listener (one player tab or app) reporting, chosen by the client (1-64 printable
+    /// ASCII characters); without one, the user's `default` listener.
+    pub listener: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -209,6 +224,16 @@ pub struct CacheStats {
     pub render_errors: u64,
     pub queued_tasks: u64,
     pub running_tasks: u64,
+    /// Listeners active now (each pins its track and keeps its next chunk in memory).
+    pub listeners: u64,
+    /// Listeners forgotten after being idle, or to make room for a new one.
+    pub expired_listeners: u64,
+    /// Chunk requests refused with 503 because too many were waiting.
+    pub refused_requests: u64,
+    /// Queued requests dropped because their client went away.
+    pub dropped_requests: u64,
+    /// Bytes of the tracks tier 2 must keep (every listener's current and next track).
+    pub pinned_bytes: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -225,8 +250,10 @@ pub struct TrackCacheStatus {
     pub seconds_to_full: Option<f64>,
     /// Chunks of this track in tier 1 (memory).
     pub tier1_chunks: u64,
-    /// The playing track (pinned in tier 2).
+    /// Some listener plays it (or plays it next): pinned in tier 2.
     pub pinned: bool,
+    /// Listeners playing it now.
+    pub listeners: u64,
 }
 
 /// Payload of the `chunk_cached` event.
@@ -242,6 +269,8 @@ pub struct ChunkCachedEvent {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TrackProgressEvent {
     pub track_id: i64,
+    /// The preset the completion refers to (with the original).
+    pub preset: String,
     pub percent: f64,
     pub cached_chunks: u64,
     pub total_chunks: u64,
@@ -251,4 +280,229 @@ pub struct TrackProgressEvent {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TrackIdEvent {
     pub track_id: i64,
+}
+
+/// Payload of the `track_cached` event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrackCachedEvent {
+    pub track_id: i64,
+    pub preset: String,
+}
+
+/// A user account (never its password).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub admin: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuthStatus {
+    /// True until the first (admin) account exists: the page shows the first-run form.
+    pub setup_required: bool,
+    /// The signed-in user, if any.
+    pub user: Option<User>,
+}
+
+/// A user name and password (setup, sign-in).
+#[derive(Deserialize, ToSchema)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SignedIn {
+    pub user: User,
+}
+
+/// An API key as listed to its owner.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiKey {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    /// Unix seconds, to the minute; null until first used.
+    pub last_used: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiKeyList {
+    pub items: Vec<ApiKey>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NewApiKeyRequest {
+    pub name: String,
+}
+
+/// A new API key: `key` is shown this once and stored hashed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NewApiKey {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub key: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<User>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUserRequest {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    /// Required when users change their own password (admins setting another's omit it).
+    pub old_password: Option<String>,
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlbumsQuery {
+    /// `name` (default), `recent` (by the caller's last play) or `frequent` (by play count).
+    pub sort: Option<String>,
+}
+
+/// A playlist as listed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Playlist {
+    pub id: i64,
+    pub name: String,
+    pub comment: String,
+    pub public: bool,
+    /// The owner's user name.
+    pub owner: String,
+    pub owner_id: i64,
+    /// The caller owns it (may change it).
+    pub mine: bool,
+    pub track_count: u64,
+    pub duration_s: f64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlaylistList {
+    pub items: Vec<Playlist>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlaylistWithTracks {
+    #[serde(flatten)]
+    pub playlist: Playlist,
+    pub tracks: Vec<Track>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewPlaylist {
+    pub name: String,
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default)]
+    pub track_ids: Vec<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PlaylistChange {
+    pub name: Option<String>,
+    pub comment: Option<String>,
+    pub public: Option<bool>,
+    /// Replaces the whole order (a track may appear more than once).
+    pub track_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The new playlist's name.
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportedPlaylist {
+    pub playlist: PlaylistWithTracks,
+    /// Lines of the M3U that matched no track of the library.
+    pub unmatched: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FavoriteList {
+    pub tracks: Vec<Track>,
+    pub albums: Vec<Album>,
+    pub artists: Vec<Artist>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Page size, default 50, at most 500.
+    pub limit: Option<u32>,
+    pub offset: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Play {
+    pub track: Track,
+    /// Unix seconds.
+    pub played_at: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct History {
+    pub items: Vec<Play>,
+    pub total: u64,
+}
+
+/// The saved play queue.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Queue {
+    pub track_ids: Vec<i64>,
+    pub current_index: u64,
+    pub position_s: f64,
+    /// Unix seconds of the last save; null when never saved (ignored when saving).
+    #[serde(default)]
+    pub updated_at: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LyricLine {
+    /// Seconds from the start; null for unsynced lyrics.
+    pub start_s: Option<f64>,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Lyrics {
+    pub synced: bool,
+    /// `lrc` (a file beside the track) or `tag`.
+    pub source: String,
+    pub lines: Vec<LyricLine>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaveformQuery {
+    /// Slices, 16 to 4000 (default 1000).
+    pub points: Option<usize>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Waveform {
+    pub points: usize,
+    /// The original's peak level per slice, 0..1.
+    pub peaks: Vec<f32>,
 }

@@ -13,7 +13,9 @@ use crate::app::Error;
 /// The body of every error response.
 #[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ErrorBody {
-    /// `bad_request`, `not_found`, `undecodable` or `internal`.
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `undecodable`,
+    /// `too_many_requests`, `busy`, `unsupported_media_type`, `misdirected`, `cross_site` or
+    /// `internal`.
     pub error: String,
     /// A human sentence.
     pub message: String,
@@ -25,6 +27,12 @@ impl Error {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Undecodable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -34,6 +42,12 @@ impl Error {
             Error::BadRequest(_) => "bad_request",
             Error::NotFound(_) => "not_found",
             Error::Undecodable(_) => "undecodable",
+            Error::Busy { .. } => "busy",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::Forbidden(_) => "forbidden",
+            Error::Conflict(_) => "conflict",
+            Error::TooManyRequests { .. } => "too_many_requests",
+            Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::Internal(_) => "internal",
         }
     }
@@ -42,14 +56,26 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
-        }
+        // An internal error's text may name this machine's paths: it goes to the log only.
+        let message = match &self {
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "request failed");
+                "the server hit an internal error while answering this request; its log says more"
+                    .to_string()
+            }
+            other => other.to_string(),
+        };
         let body = ErrorBody {
             error: self.code().to_string(),
-            message: self.to_string(),
+            message,
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Error::Busy { retry_after, .. } | Error::TooManyRequests { retry_after, .. } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+        }
+        response
     }
 }
 
@@ -67,7 +93,16 @@ impl From<axum::extract::rejection::QueryRejection> for Error {
 
 impl From<axum::extract::rejection::JsonRejection> for Error {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
-        Error::BadRequest(format!("invalid JSON body: {}", r.body_text()))
+        use axum::extract::rejection::JsonRejection as J;
+        match r {
+            J::MissingJsonContentType(_) => Error::UnsupportedMediaType(
+                "a JSON body needs the header Content-Type: application/json".into(),
+            ),
+            J::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Error::BadRequest(format!("the body is too large: {}", b.body_text()))
+            }
+            other => Error::BadRequest(format!("invalid JSON body: {}", other.body_text())),
+        }
     }
 }
 

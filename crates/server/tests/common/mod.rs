@@ -174,16 +174,68 @@ pub fn standard_library(music: &Path) {
 pub struct TestServer {
     pub server: Option<Server>,
     pub base: String,
+    /// Signed in as the admin `ADMIN` (the session cookie on every request).
     pub client: reqwest::Client,
+    /// That session's cookie (`name=value`), for clients built by the tests.
+    pub cookie: String,
+    /// No credentials at all.
+    pub anon: reqwest::Client,
     pub music: PathBuf,
     pub data: PathBuf,
 }
+
+/// The admin every test server is set up with.
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
 pub fn config(music: &Path, data: &Path) -> ServerConfig {
     let mut config = ServerConfig::new(music.to_path_buf(), data.to_path_buf());
     config.addr = "127.0.0.1:0".parse().unwrap();
     config.chunk_seconds = CHUNK_SECONDS;
+    // Real argon2 costs ~100 ms per hash; the suites hash dozens of times.
+    config.password_policy = Some(auralis_library::PasswordPolicy::INSECURE_FAST);
     config
+}
+
+/// A client that sends `cookie` (a `Set-Cookie` value's first part) on every request.
+pub fn client_with_cookie(cookie: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::COOKIE,
+        reqwest::header::HeaderValue::from_str(cookie).unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// The `name=value` part of the session cookie a response sets.
+pub fn session_cookie_of(resp: &reqwest::Response) -> String {
+    let set = resp
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .expect("a Set-Cookie header")
+        .to_str()
+        .unwrap();
+    set.split(';').next().unwrap().to_string()
+}
+
+/// Signs in `name` on the server at `base`; the session cookie (`name=value`).
+pub async fn sign_in_cookie(base: &str, name: &str, password: &str) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"username": name, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "sign-in of {name}");
+    session_cookie_of(&resp)
+}
+
+/// Signs in `name` on the server at `base`; a client carrying the session.
+pub async fn sign_in(base: &str, name: &str, password: &str) -> reqwest::Client {
+    client_with_cookie(&sign_in_cookie(base, name, password).await)
 }
 
 impl TestServer {
@@ -192,20 +244,66 @@ impl TestServer {
         Self::start_with(config(music, data)).await
     }
 
+    /// A server on its first run: no account yet, nothing signed in (`client` has no
+    /// credentials either). Does not wait for the scan.
+    pub async fn start_first_run(config: ServerConfig) -> TestServer {
+        let music = config.music_dir.clone();
+        let data = config.data_dir.clone();
+        let server = Server::start(config).await.unwrap();
+        let base = format!("http://{}", server.addr());
+        TestServer {
+            server: Some(server),
+            base,
+            client: reqwest::Client::new(),
+            cookie: String::new(),
+            anon: reqwest::Client::new(),
+            music,
+            data,
+        }
+    }
+
     pub async fn start_with(config: ServerConfig) -> TestServer {
         let music = config.music_dir.clone();
         let data = config.data_dir.clone();
         let server = Server::start(config).await.unwrap();
         let base = format!("http://{}", server.addr());
+        let anon = reqwest::Client::new();
+        // First run: create the admin, as the page's first-run form does.
+        let resp = anon
+            .post(format!("{base}/api/auth/setup"))
+            .json(&serde_json::json!({"username": ADMIN, "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = match resp.status().as_u16() {
+            201 => session_cookie_of(&resp),
+            // A restarted server over a data folder set up before.
+            409 => sign_in_cookie(&base, ADMIN, ADMIN_PASSWORD).await,
+            other => panic!("setup answered {other}"),
+        };
         let ts = TestServer {
             server: Some(server),
             base,
-            client: reqwest::Client::new(),
+            client: client_with_cookie(&cookie),
+            cookie,
+            anon,
             music,
             data,
         };
         ts.wait_scan_idle().await;
         ts
+    }
+
+    /// Adds a user through the API (as the admin) and returns a client signed in as them.
+    pub async fn add_user(&self, name: &str, password: &str, admin: bool) -> reqwest::Client {
+        let r = self
+            .post_json(
+                "/api/users",
+                serde_json::json!({"username": name, "password": password, "admin": admin}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "add user {name}");
+        sign_in(&self.base, name, password).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -3,41 +3,55 @@
 use axum::extract::State;
 use axum::Json;
 
-use crate::app::{App, Result};
+use crate::app::{EnhancementService, Result};
+use crate::http::auth::Auth;
 use crate::http::dto;
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Json as JsonBody, OptionalJson};
 
 #[utoipa::path(get, path = "/api/enhancement", tag = "enhancement",
-    responses((status = 200, body = dto::Enhancement)))]
-pub async fn get(State(app): State<App>) -> Json<dto::Enhancement> {
-    Json(app.enhancement().into())
+    responses((status = 200, body = dto::Enhancement), (status = 401, body = ErrorBody)))]
+pub async fn get(
+    State(enhancement): State<EnhancementService>,
+    Auth(caller): Auth,
+) -> Result<Json<dto::Enhancement>> {
+    Ok(Json(enhancement.get(caller.user.id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/enhancement/toggle", tag = "enhancement",
     request_body(content = Option<dto::ToggleRequest>, description = "Absent: flip"),
     responses((status = 200, body = dto::Enhancement), (status = 400, body = ErrorBody)))]
 pub async fn toggle(
-    State(app): State<App>,
+    State(enhancement): State<EnhancementService>,
+    Auth(caller): Auth,
     OptionalJson(body): OptionalJson<dto::ToggleRequest>,
-) -> Json<dto::Enhancement> {
-    Json(app.toggle_enhancement(body.and_then(|b| b.enabled)).into())
+) -> Result<Json<dto::Enhancement>> {
+    let enabled = body.and_then(|b| b.enabled);
+    Ok(Json(
+        enhancement.toggle(caller.user.id, enabled).await?.into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/enhancement/preset", tag = "enhancement", request_body = dto::PresetRequest,
     responses((status = 200, body = dto::Enhancement), (status = 400, body = ErrorBody)))]
 pub async fn preset(
-    State(app): State<App>,
+    State(enhancement): State<EnhancementService>,
+    Auth(caller): Auth,
     JsonBody(body): JsonBody<dto::PresetRequest>,
 ) -> Result<Json<dto::Enhancement>> {
-    Ok(Json(app.set_preset(&body.preset)?.into()))
+    let state = enhancement.set_preset(caller.user.id, &body.preset).await?;
+    Ok(Json(state.into()))
 }
 
 #[utoipa::path(post, path = "/api/enhancement/intensity", tag = "enhancement", request_body = dto::IntensityRequest,
     responses((status = 200, body = dto::Enhancement), (status = 400, body = ErrorBody)))]
 pub async fn intensity(
-    State(app): State<App>,
+    State(enhancement): State<EnhancementService>,
+    Auth(caller): Auth,
     JsonBody(body): JsonBody<dto::IntensityRequest>,
 ) -> Result<Json<dto::Enhancement>> {
-    Ok(Json(app.set_intensity(body.intensity)?.into()))
+    let state = enhancement
+        .set_intensity(caller.user.id, body.intensity)
+        .await?;
+    Ok(Json(state.into()))
 }

@@ -5,7 +5,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::app::{App, Result};
+use crate::app::{ListenerRef, PlaybackService, Result};
+use crate::http::auth::Auth;
 use crate::http::dto;
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Path, Query};
@@ -15,10 +16,11 @@ use crate::http::extract::{Path, Query};
     responses((status = 200, body = dto::StreamMetadata), (status = 404, body = ErrorBody),
         (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn metadata(
-    State(app): State<App>,
+    State(playback): State<PlaybackService>,
+    _auth: Auth,
     Path(id): Path<i64>,
 ) -> Result<Json<dto::StreamMetadata>> {
-    Ok(Json(app.stream_info(id).await?.as_ref().into()))
+    Ok(Json(playback.track_info(id).await?.as_ref().into()))
 }
 
 #[utoipa::path(get, path = "/api/stream/{id}/chunk/{n}", tag = "stream",
@@ -30,15 +32,21 @@ pub async fn metadata(
                 ("X-Chunk-Samples" = u64, description = "Samples in the chunk"),
                 ("ETag" = String, description = "Identifies the chunk's bytes"))),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, body = ErrorBody), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "Too many chunk requests are waiting; see Retry-After")))]
 pub async fn chunk(
-    State(app): State<App>,
+    State(playback): State<PlaybackService>,
+    Auth(caller): Auth,
     Path((id, n)): Path<(i64, u64)>,
     Query(q): Query<dto::ChunkQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let chunk = app
-        .chunk(id, n, q.variant.as_deref(), q.preset.as_deref())
+    let who = ListenerRef {
+        user: caller.user.id,
+        id: q.listener.as_deref(),
+    };
+    let chunk = playback
+        .chunk(who, id, n, q.variant.as_deref(), q.preset.as_deref())
         .await?;
     let etag = HeaderValue::from_str(&chunk.etag).unwrap_or(HeaderValue::from_static("\"\""));
     let common = [

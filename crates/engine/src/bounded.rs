@@ -2,7 +2,7 @@
 //! facts (timeline, profile) that are cheap to keep and costly to recompute, without letting
 //! a large library grow memory.
 
-pub struct Bounded<K, V> {
+pub(crate) struct Bounded<K, V> {
     cap: usize,
     tick: u64,
     entries: Vec<(K, V, u64)>,

@@ -1,0 +1,404 @@
+//! The engine behind the chunk cache: implements `auralis_cache::Renderer` on top of
+//! `auralis-source`/`auralis-analysis`/`auralis-render`, so a cache miss flows server → cache →
+//! engine and never back up into the server.
+//!
+//! - It reaches the library only through the [`TrackStore`] trait (where a track's file is,
+//!   its stored profile), which the server implements over SQLite.
+//! - It keeps per-track facts in memory (small bounded maps) and an open [`TrackAudio`] per
+//!   recently rendered track, so consecutive chunks of a playing track continue decoding where
+//!   the last one stopped instead of reopening and re-probing the file (an AAC track would
+//!   otherwise re-decode from its start for every random chunk, a long MP4 re-read its index).
+//! - Errors carry a [`RenderErrorKind`] and messages that name the track by id and by its path
+//!   relative to the music folder, never by an absolute path of this machine.
+//!
+//! Profile rule (why stale audio is never served): a track's processed audio depends on its
+//! analysis profile, which is not part of the cache key. So a track has exactly one profile per
+//! file version: the first one stored wins, whether it is the full profile of the background
+//! analysis or the fast profile computed when a never-analysed track is played. Once stored it
+//! never changes until the file changes, and a changed file has a new signature, hence a new
+//! cache key. Both writers go through `store_profile_once`, which checks and stores under one
+//! lock.
+//!
+//! Not for: choosing what to render or when (the cache's worker does that), HTTP, SQL.
+
+mod bounded;
+pub mod waveform;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use auralis_analysis::Profile;
+use auralis_cache::{TrackDesc, TrackId, Variant};
+use auralis_core::FileSignature;
+use auralis_render::TrackAudio;
+use auralis_source::SourceInfo;
+use auralis_timeline::Timeline;
+use parking_lot::Mutex;
+
+pub use auralis_cache::{RenderError, RenderErrorKind};
+use bounded::Bounded;
+
+/// Tracks whose facts (and profiles) stay in memory.
+const TRACKS_KEPT: usize = 16;
+/// Open decoders kept between chunks (a couple per playing track).
+const OPEN_KEPT: usize = 8;
+
+/// Where a track's file is, as the library knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackFile {
+    /// Absolute path (never shown to clients).
+    pub path: PathBuf,
+    /// Path relative to the music folder, for messages.
+    pub relative: String,
+    /// The file as it was at the last scan.
+    pub signature: FileSignature,
+}
+
+/// The engine's view of the library: file locations and stored profiles. Blocking calls.
+pub trait TrackStore: Send + Sync + 'static {
+    /// Where the track's file is; `None` when there is no such track.
+    fn locate(&self, track: TrackId) -> Result<Option<TrackFile>, RenderError>;
+    /// The profile stored for the track's current file version, if any.
+    fn load_profile(&self, track: TrackId) -> Result<Option<Profile>, RenderError>;
+    /// Stores a profile for the track's current file version.
+    fn save_profile(&self, track: TrackId, profile: &Profile) -> Result<(), RenderError>;
+    /// Is a waveform stored for the track's current file version?
+    fn has_waveform(&self, track: TrackId) -> Result<bool, RenderError>;
+    /// Stores the waveform (peaks 0-255 per slice) of the track's current file version.
+    fn save_waveform(&self, track: TrackId, peaks: &[u8]) -> Result<(), RenderError>;
+}
+
+/// What the engine knows about one playable track.
+#[derive(Debug)]
+pub struct TrackInfo {
+    pub id: TrackId,
+    pub file: TrackFile,
+    pub source: SourceInfo,
+    pub timeline: Timeline,
+    /// 16 or 24: the FLAC chunks' bit depth.
+    pub bits: u32,
+}
+
+impl TrackInfo {
+    /// The cache key's description of this track.
+    pub fn desc(&self) -> TrackDesc {
+        TrackDesc {
+            signature: self.file.signature,
+            chunk_count: self.timeline.chunk_count(),
+            format: format!("flac{}", self.bits),
+            chunk_len: self.timeline.chunk_len(),
+            dsp_version: auralis_master::DSP_VERSION,
+        }
+    }
+
+    /// An ETag naming exactly the bytes of one chunk: its whole cache key, hashed.
+    pub fn etag(&self, chunk: u64, variant: Variant) -> String {
+        let d = self.desc();
+        let text = format!(
+            "{:?};{};{};{};{};{}",
+            d.signature, d.format, d.chunk_len, d.dsp_version, variant, chunk
+        );
+        format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+    }
+}
+
+/// An open decoder of one file version, kept for the next chunk.
+struct OpenTrack {
+    id: TrackId,
+    signature: FileSignature,
+    audio: TrackAudio,
+    used: u64,
+}
+
+pub struct Engine {
+    store: Arc<dyn TrackStore>,
+    /// The canonical music folder: no file outside it is ever opened.
+    music_root: PathBuf,
+    /// The music folder as configured (messages are scrubbed of both spellings).
+    music_dir: PathBuf,
+    chunk_seconds: f64,
+    tracks: Mutex<Bounded<TrackId, Arc<TrackInfo>>>,
+    profiles: Mutex<Bounded<TrackId, Arc<Profile>>>,
+    /// Serialises "is there a stored profile? else store this one".
+    profile_store: Mutex<()>,
+    open: Mutex<(Vec<OpenTrack>, u64)>,
+    /// Files opened for decoding so far (a measure of the open-once rule).
+    opened: std::sync::atomic::AtomicU64,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn TrackStore>, music_dir: &Path, chunk_seconds: f64) -> Self {
+        let music_root = music_dir
+            .canonicalize()
+            .unwrap_or_else(|_| music_dir.to_path_buf());
+        Self {
+            store,
+            music_root,
+            music_dir: music_dir.to_path_buf(),
+            chunk_seconds,
+            tracks: Mutex::new(Bounded::new(TRACKS_KEPT)),
+            profiles: Mutex::new(Bounded::new(TRACKS_KEPT)),
+            profile_store: Mutex::new(()),
+            open: Mutex::new((Vec::new(), 0)),
+            opened: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The facts of a track already in memory whose file is unchanged (one `stat`, no open):
+    /// the request path's fast lane.
+    pub fn cached_info(&self, id: TrackId) -> Option<Arc<TrackInfo>> {
+        let info = self.tracks.lock().get(&id)?;
+        info.file
+            .signature
+            .matches_file(&info.file.path)
+            .then_some(info)
+    }
+
+    /// Facts of a track (blocking: may stat and open the file). A file that changed since it
+    /// was opened is reopened; one that changed since the last scan is refused until a rescan.
+    pub fn track_info(&self, id: TrackId) -> Result<Arc<TrackInfo>, RenderError> {
+        if let Some(info) = self.cached_info(id) {
+            return Ok(info);
+        }
+        self.tracks.lock().remove(&id);
+        self.profiles.lock().remove(&id);
+        let file = self.checked_file(id)?;
+        if !file.signature.matches_file(&file.path) {
+            return Err(RenderError::new(
+                RenderErrorKind::Changed,
+                format!(
+                    "the file of track {id} ({}) changed or disappeared since the last scan; \
+                     rescan the library",
+                    file.relative
+                ),
+            ));
+        }
+        let audio = TrackAudio::open_with_chunk_seconds(&file.path, self.chunk_seconds)
+            .map_err(|e| self.undecodable(id, &file, e))?;
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let info = Arc::new(TrackInfo {
+            id,
+            source: audio.info().clone(),
+            timeline: *audio.timeline(),
+            bits: audio.bit_depth().bits(),
+            file,
+        });
+        self.tracks.lock().insert(id, info.clone());
+        self.put_open(id, info.file.signature, audio);
+        Ok(info)
+    }
+
+    /// The track's file, if the track exists and its file lies inside the music folder this
+    /// engine was started with (the library may know another folder until the first scan of
+    /// this run has finished).
+    pub fn checked_file(&self, id: TrackId) -> Result<TrackFile, RenderError> {
+        let file = self.store.locate(id)?.ok_or_else(|| {
+            RenderError::new(RenderErrorKind::NotFound, format!("no track with id {id}"))
+        })?;
+        if file.path.starts_with(&self.music_root) {
+            Ok(file)
+        } else {
+            Err(RenderError::new(
+                RenderErrorKind::Changed,
+                format!("track {id} is not in the music folder; rescan the library"),
+            ))
+        }
+    }
+
+    /// The track's profile (blocking): in memory, else stored, else a fast profile computed
+    /// now and stored (see the crate docs for why it then never changes).
+    pub fn profile(&self, info: &TrackInfo) -> Result<Arc<Profile>, RenderError> {
+        if let Some(p) = self.profiles.lock().get(&info.id) {
+            return Ok(p);
+        }
+        if let Some(p) = self.store.load_profile(info.id)? {
+            return Ok(self.remember(info.id, p));
+        }
+        let mut audio = self.take_open(info)?;
+        let fast = audio
+            .fast_profile()
+            .map_err(|e| self.undecodable(info.id, &info.file, e))?;
+        self.put_open(info.id, info.file.signature, audio);
+        let kept = self.store_profile_once(info.id, fast)?;
+        Ok(self.remember(info.id, kept))
+    }
+
+    /// Computes and stores what the background analysis keeps of a track: its full profile
+    /// (unless one is stored: a profile stored meanwhile by playback is kept) and its waveform
+    /// (blocking, reads the whole file in bounded blocks).
+    pub fn analyse_full(&self, id: TrackId) -> Result<(), RenderError> {
+        let need_profile = self.store.load_profile(id)?.is_none();
+        let need_waveform = !self.store.has_waveform(id)?;
+        if !need_profile && !need_waveform {
+            return Ok(());
+        }
+        let info = self.track_info(id)?;
+        if need_profile {
+            let full = TrackAudio::open_with_timeline(&info.file.path, info.timeline)
+                .and_then(|mut a| a.full_profile())
+                .map_err(|e| self.undecodable(id, &info.file, e))?;
+            let kept = self.store_profile_once(id, full)?;
+            self.remember(id, kept);
+        }
+        if need_waveform {
+            let peaks = self.waveform(&info)?;
+            self.store.save_waveform(id, &peaks)?;
+        }
+        Ok(())
+    }
+
+    /// The track's waveform, read from start to end in bounded blocks.
+    fn waveform(&self, info: &TrackInfo) -> Result<Vec<u8>, RenderError> {
+        let mut audio = TrackAudio::open_with_timeline(&info.file.path, info.timeline)
+            .map_err(|e| self.undecodable(info.id, &info.file, e))?;
+        let total = info.timeline.total_samples();
+        let mut builder = waveform::WaveformBuilder::new(total);
+        let mut pos = 0;
+        while pos < total {
+            let end = (pos + auralis_render::READ_BLOCK).min(total);
+            let block = audio
+                .read(pos..end)
+                .map_err(|e| self.undecodable(info.id, &info.file, e))?;
+            builder.push(&block);
+            pos = end;
+        }
+        Ok(builder.finish())
+    }
+
+    fn store_profile_once(&self, id: TrackId, candidate: Profile) -> Result<Profile, RenderError> {
+        let _guard = self.profile_store.lock();
+        if let Some(existing) = self.store.load_profile(id)? {
+            return Ok(existing);
+        }
+        self.store.save_profile(id, &candidate)?;
+        Ok(candidate)
+    }
+
+    fn remember(&self, id: TrackId, p: Profile) -> Arc<Profile> {
+        let p = Arc::new(p);
+        self.profiles.lock().insert(id, p.clone());
+        p
+    }
+
+    /// After a rescan, ids may point at other files: forget everything.
+    pub fn forget_changed(&self) {
+        self.tracks.lock().clear();
+        self.profiles.lock().clear();
+        self.open.lock().0.clear();
+    }
+
+    /// An open decoder of this file version: a kept one (it continues where it stopped, so the
+    /// next chunk is read without seeking), else a fresh one.
+    fn take_open(&self, info: &TrackInfo) -> Result<TrackAudio, RenderError> {
+        let kept = {
+            let mut open = self.open.lock();
+            let at = open
+                .0
+                .iter()
+                .position(|o| o.id == info.id && o.signature == info.file.signature);
+            at.map(|i| open.0.swap_remove(i).audio)
+        };
+        match kept {
+            Some(audio) => Ok(audio),
+            None => {
+                self.opened
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                TrackAudio::open_with_timeline(&info.file.path, info.timeline)
+                    .map_err(|e| self.undecodable(info.id, &info.file, e))
+            }
+        }
+    }
+
+    /// Keeps a decoder for the next chunk; the least recently used one goes past the bound.
+    fn put_open(&self, id: TrackId, signature: FileSignature, audio: TrackAudio) {
+        let mut guard = self.open.lock();
+        let (open, tick) = &mut *guard;
+        *tick += 1;
+        open.push(OpenTrack {
+            id,
+            signature,
+            audio,
+            used: *tick,
+        });
+        if open.len() > OPEN_KEPT {
+            if let Some(oldest) = open
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, o)| o.used)
+                .map(|(i, _)| i)
+            {
+                open.swap_remove(oldest);
+            }
+        }
+    }
+
+    /// Open decoders kept now, and files opened for decoding since start (for tests and
+    /// benchmarks).
+    pub fn decoder_counts(&self) -> (usize, u64) {
+        (
+            self.open.lock().0.len(),
+            self.opened.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    /// Renders `variants` of one chunk from one decode (blocking).
+    fn render_variants(
+        &self,
+        id: TrackId,
+        chunk: u64,
+        variants: &[Variant],
+    ) -> Result<Vec<Result<Vec<u8>, RenderError>>, RenderError> {
+        let info = self.track_info(id)?;
+        let profile = self.profile(&info)?;
+        let mut audio = self.take_open(&info)?;
+        let results: Vec<_> = audio
+            .render_variants(&profile, chunk, variants)
+            .into_iter()
+            .map(|r| r.map_err(|e| self.undecodable(id, &info.file, e)))
+            .collect();
+        // A decoder that failed is not trusted with the next chunk.
+        if results.iter().all(Result::is_ok) {
+            self.put_open(id, info.file.signature, audio);
+        }
+        Ok(results)
+    }
+
+    /// An undecodable-file error naming the track, with this machine's paths removed.
+    fn undecodable(&self, id: TrackId, file: &TrackFile, e: impl std::fmt::Display) -> RenderError {
+        let message = self.scrub(&e.to_string(), file);
+        RenderError::new(
+            RenderErrorKind::Undecodable,
+            format!("track {id}: {message}"),
+        )
+    }
+
+    /// Replaces the absolute path of the file and of the music folder by relative ones.
+    fn scrub(&self, message: &str, file: &TrackFile) -> String {
+        let mut out = message.replace(&*file.path.to_string_lossy(), &file.relative);
+        for root in [&self.music_root, &self.music_dir] {
+            let prefix = format!("{}/", root.display());
+            out = out.replace(&prefix, "");
+            out = out.replace(&*root.to_string_lossy(), "<music folder>");
+        }
+        out
+    }
+}
+
+impl auralis_cache::Renderer for Engine {
+    fn describe(&self, track: TrackId) -> Result<TrackDesc, RenderError> {
+        self.track_info(track).map(|i| i.desc())
+    }
+
+    fn render(
+        &self,
+        track: TrackId,
+        chunk: u64,
+        variants: &[Variant],
+    ) -> Vec<Result<Vec<u8>, RenderError>> {
+        match self.render_variants(track, chunk, variants) {
+            Ok(results) => results,
+            Err(e) => variants.iter().map(|_| Err(e.clone())).collect(),
+        }
+    }
+}

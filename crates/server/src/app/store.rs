@@ -1,0 +1,71 @@
+//! The engine's view of the library ([`auralis_engine::TrackStore`]) over SQLite: where a
+//! track's file is and its stored profile. The engine reaches the library only through this.
+//!
+//! Not for: anything the HTTP API reads (the library service does that).
+
+use std::sync::Arc;
+
+use auralis_analysis::Profile;
+use auralis_cache::TrackId;
+use auralis_engine::{RenderError, RenderErrorKind, TrackFile, TrackStore};
+use auralis_library::{Library, LibraryError};
+
+pub struct LibraryStore(pub Arc<Library>);
+
+fn store_error(e: LibraryError) -> RenderError {
+    let kind = match e {
+        LibraryError::TrackNotFound(_) => RenderErrorKind::NotFound,
+        LibraryError::OutsideLibrary(_) | LibraryError::NoMusicDir => RenderErrorKind::Changed,
+        _ => RenderErrorKind::Internal,
+    };
+    let message = match kind {
+        RenderErrorKind::Changed => {
+            "the track's file is not in the music folder; rescan the library".into()
+        }
+        RenderErrorKind::Internal => "the library database failed; see the server log".into(),
+        _ => e.to_string(),
+    };
+    if kind == RenderErrorKind::Internal {
+        tracing::error!(error = %e, "library error");
+    }
+    RenderError::new(kind, message)
+}
+
+impl TrackStore for LibraryStore {
+    fn locate(&self, track: TrackId) -> Result<Option<TrackFile>, RenderError> {
+        let Some(t) = self.0.track(track.0).map_err(store_error)? else {
+            return Ok(None);
+        };
+        let path = match self.0.track_path(track.0) {
+            Ok(p) => p,
+            // The file is gone (it cannot be resolved any more): hand over where it was, so
+            // the engine's signature check reports it as changed since the scan.
+            Err(LibraryError::Io { .. }) => match self.0.music_dir().map_err(store_error)? {
+                Some(root) => root.join(&t.path),
+                None => return Err(store_error(LibraryError::NoMusicDir)),
+            },
+            Err(e) => return Err(store_error(e)),
+        };
+        Ok(Some(TrackFile {
+            path,
+            relative: t.path,
+            signature: t.signature,
+        }))
+    }
+
+    fn load_profile(&self, track: TrackId) -> Result<Option<Profile>, RenderError> {
+        self.0.profile(track.0).map_err(store_error)
+    }
+
+    fn save_profile(&self, track: TrackId, profile: &Profile) -> Result<(), RenderError> {
+        self.0.set_profile(track.0, profile).map_err(store_error)
+    }
+
+    fn has_waveform(&self, track: TrackId) -> Result<bool, RenderError> {
+        Ok(self.0.waveform(track.0).map_err(store_error)?.is_some())
+    }
+
+    fn save_waveform(&self, track: TrackId, peaks: &[u8]) -> Result<(), RenderError> {
+        self.0.set_waveform(track.0, peaks).map_err(store_error)
+    }
+}
