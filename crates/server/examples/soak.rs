@@ -30,6 +30,9 @@ use auralis_encode::{BitDepth, FlacWriter};
 use auralis_source::Source;
 use serde_json::{json, Value};
 
+mod support;
+use support::{free_port, rss_kib};
+
 const PRESETS: [&str; 5] = ["adaptive", "warm", "bright", "punchy", "gentle"];
 
 struct Args {
@@ -131,20 +134,6 @@ fn make_tracks(music: &Path, count: usize, minutes: f64) {
         }
         w.finish().unwrap();
     }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 /// What a chunk request was for.
