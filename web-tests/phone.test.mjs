@@ -124,6 +124,8 @@ describe('on a phone (360×740, real server, headless chromium, the page\'s CSP)
       ['enhancement', bar.getByRole('button', { name: 'Enhanced' })],
       ['preset', bar.getByRole('combobox', { name: 'Enhancement preset' })],
       ['intensity', bar.getByRole('slider', { name: 'Enhancement intensity' })],
+      ['loudness', bar.getByRole('combobox', { name: 'Loudness per track or per album' })],
+      ['level match', bar.getByRole('checkbox', { name: 'Level-matched' })],
     ];
     assert.deepEqual(await pressable(page, controls), []);
     // the player bar stays compact: the view keeps most of the screen

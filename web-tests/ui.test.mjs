@@ -123,7 +123,7 @@ describe('player UI (real server, headless chromium)', { timeout: 120_000 }, () 
     assert.equal(await page.getAttribute('#enh-toggle', 'aria-pressed'), 'false');
     assert.equal(await page.textContent('#intensity-out'), '35%');
     const e = await page.evaluate(() => window.auralis.engine.enh);
-    assert.deepEqual(e, { enabled: false, preset: 'warm', intensity: 0.35 });
+    assert.deepEqual(e, { enabled: false, preset: 'warm', intensity: 0.35, loudness: 'track', levelMatch: false });
     await setEnhancement(page, { enabled: true, preset: 'adaptive', intensity: 1 });
     assert.deepEqual(h.errors.filter((x) => !/favicon/.test(x)), []);
   });

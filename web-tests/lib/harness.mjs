@@ -67,12 +67,24 @@ export async function waitForScan(page, expectTracks) {
 /** options: passed to startServer ({ chunkSeconds, trackSeconds }); `signIn: false` leaves the
  *  page at the first-run form (the accounts suite fills it itself); `audioTap: false` leaves out
  *  the T helpers of page-audio.js, so the page runs under its own Content-Security-Policy
- *  (the tap's worklet needs it bypassed). */
-export async function openPlayer({ signIn: doSignIn = true, audioTap = true, ...options } = {}) {
+ *  (the tap's worklet needs it bypassed). `levelMatch`: the player's level-matched A/B option
+ *  as this browser first has it (the product's default is on; the suites that compare the
+ *  original sample by sample with the file start with it off; null leaves the product's
+ *  default). */
+export async function openPlayer({ signIn: doSignIn = true, audioTap = true, levelMatch = false, ...options } = {}) {
   const server = await startServer(options);
+  const start = async () => {
+    const x = await launch({ bypassCSP: audioTap });
+    if (levelMatch !== null) {
+      await x.context.addInitScript((on) => {
+        if (localStorage.getItem('auralis.levelMatch') === null) localStorage.setItem('auralis.levelMatch', on ? '1' : '0');
+      }, levelMatch);
+    }
+    return x;
+  };
   let b;
   try {
-    b = await launch({ bypassCSP: audioTap });
+    b = await start();
   } catch (e) {
     await server.stop();
     throw e;
@@ -95,7 +107,7 @@ export async function openPlayer({ signIn: doSignIn = true, audioTap = true, ...
    *  with no cookie, left at the sign-in form (for a second user). */
   const newPage = async (hash = '', { isolated = false } = {}) => {
     if (isolated) {
-      const other = await launch({ bypassCSP: audioTap });
+      const other = await start();
       browsers.push(other);
       other.page.on('pageerror', (e) => b.errors.push(String(e)));
       other.page.on('console', (m) => { if (m.type() === 'error') b.errors.push(m.text()); });
@@ -138,14 +150,25 @@ export async function playAlbum(page, title = null) {
 
 /** Sets the enhancement through the UI controls, one control at a time, each time waiting until
  *  both the engine and the server hold the new state; then until the gain ramps are rendered. */
-export async function setEnhancement(page, { enabled, preset, intensity }) {
+export async function setEnhancement(page, { enabled, preset, intensity, loudness, levelMatch }) {
   const want = {};
   const applied = () => until(page, async (w) => {
     const e = window.auralis.engine.enh;
     const s = await (await fetch('/api/enhancement')).json();
     const same = (a, b) => (typeof b === 'number' ? Math.abs(a - b) < 1e-6 : a === b);
-    return Object.entries(w).every(([k, v]) => same(e[k], v) && same(s[k], v));
+    // the level-matched option lives in the browser only
+    return Object.entries(w).every(([k, v]) => same(e[k], v) && (k === 'levelMatch' || same(s[k], v)));
   }, want, { polling: 20, timeout: 10_000, what: `the enhancement ${JSON.stringify(want)} in the engine and on the server` });
+  if (levelMatch !== undefined) {
+    want.levelMatch = levelMatch;
+    await page.setChecked('#level-match', levelMatch);
+    await applied();
+  }
+  if (loudness !== undefined) {
+    want.loudness = loudness;
+    await page.selectOption('#loudness', loudness);
+    await applied();
+  }
   if (preset !== undefined) {
     want.preset = preset;
     await page.selectOption('#preset', preset);

@@ -121,26 +121,34 @@ export const api = {
   lyrics: (id) => getJson(`/api/tracks/${id}/lyrics`),
   waveform: (id, points) => getJson(`/api/tracks/${id}/waveform?points=${points}`),
 
-  metadata: (id) => getJson(`/api/stream/${id}/metadata`),
-  chunkUrl(id, n, variant, preset) {
+  /** The track's stream metadata; with `preset` (and `loudness`), its `level_match_db`. */
+  metadata: (id, { preset, loudness } = {}) => {
+    const q = new URLSearchParams();
+    if (preset) q.set('preset', preset);
+    if (loudness === 'album') q.set('loudness', loudness);
+    return getJson(`/api/stream/${id}/metadata${q.size ? `?${q}` : ''}`);
+  },
+  chunkUrl(id, n, variant, preset, loudness) {
     const q = new URLSearchParams({ variant, listener: listenerId });
     if (variant === 'processed' && preset) q.set('preset', preset);
+    if (variant === 'processed' && loudness === 'album') q.set('loudness', loudness);
     return `/api/stream/${id}/chunk/${n}?${q}`;
   },
   /** Fetches one FLAC chunk; resolves to { bytes: ArrayBuffer, tier }. */
-  async chunk(id, n, variant, preset, signal) {
-    const res = await request(api.chunkUrl(id, n, variant, preset), { signal });
+  async chunk(id, n, variant, preset, loudness, signal) {
+    const res = await request(api.chunkUrl(id, n, variant, preset, loudness), { signal });
     return { bytes: await res.arrayBuffer(), tier: res.headers.get('x-cache-tier') };
   },
-  reportPosition: (trackId, positionS, nextTrackId) =>
+  reportPosition: (trackId, positionS, nextTrackId, loudness = 'track') =>
     postJson('/api/player/position', {
-      track_id: trackId, position_s: positionS, next_track_id: nextTrackId ?? null, listener: listenerId,
+      track_id: trackId, position_s: positionS, next_track_id: nextTrackId ?? null, listener: listenerId, loudness,
     }),
 
   enhancement: () => getJson('/api/enhancement'),
   setEnabled: (enabled) => postJson('/api/enhancement/toggle', { enabled }),
   setPreset: (preset) => postJson('/api/enhancement/preset', { preset }),
   setIntensity: (intensity) => postJson('/api/enhancement/intensity', { intensity }),
+  setLoudness: (mode) => postJson('/api/enhancement/loudness', { mode }),
 
   cacheStatus: (id) => getJson(`/api/cache/track/${id}`),
 

@@ -14,6 +14,11 @@
 // - A new preset (or a processed chunk that arrived late) is spliced into the chunk that is
 //   playing at a whole-sample frame, with a short crossfade between two aligned signals.
 // - Pause/resume suspend/resume the context, so the schedule stays sample-exact.
+// - Level-matched A/B (on by default): with the enhancement off, the original is heard through
+//   a third path, at the gain that makes it as loud as the processed variant (the track's
+//   `level_match_db` for the preset, from its metadata), then a peak-safe soft clip that leaves
+//   everything below -4 dBFS untouched and never exceeds -1.5 dBFS (see SAFE_CURVE). So the
+//   toggle compares tone and dynamics, not volume. Without it the original path is bit-exact.
 
 const LEAD = 0.03; // s between "now" and the first frame we schedule on (render-thread margin)
 const GAIN_RAMP = 0.005; // s, toggle/intensity ramp
@@ -23,13 +28,36 @@ const PUMP_MS = 100;
 const REPORT_MS = 1000;
 
 export const PRESETS = ['adaptive', 'gentle', 'warm', 'bright', 'punchy'];
+const PATHS = ['original', 'processed', 'matched'];
 
-/** Gains of the two variants for an enhancement state: out = (1-i)*original + i*processed. */
-export function variantGains({ enabled, intensity }) {
-  if (!enabled) return { original: 1, processed: 0 };
+/** Gains of the three paths for an enhancement state: out = (1-i)*original + i*processed with
+ *  the enhancement on; the level-matched original alone (or the plain one) with it off. */
+export function variantGains({ enabled, intensity, levelMatch }) {
+  if (!enabled) return levelMatch ? { original: 0, processed: 0, matched: 1 } : { original: 1, processed: 0, matched: 0 };
   const i = Math.min(1, Math.max(0, Number(intensity)));
-  return { original: 1 - i, processed: i };
+  return { original: 1 - i, processed: i, matched: 0 };
 }
+
+export const dbToGain = (db) => 10 ** (Number(db || 0) / 20);
+
+// The level-matched original's peak safety. A raised original can exceed full scale where the
+// processed variant, limited on the server, never does. A WaveShaper adds no latency (a
+// look-ahead limiter would put the path out of step with the chunk clock): identity below
+// KNEE, then a tanh curve that approaches CEILING, so only peaks are shaped. The curve covers
+// +-RANGE (amplitudes up to +12 dBFS; the path is scaled by 1/RANGE before it).
+const RANGE = 4;
+const KNEE = 10 ** (-4 / 20);
+const CEILING = 10 ** (-1.5 / 20);
+const SAFE_CURVE = (() => {
+  const n = 16385; // odd: x = 0 is a curve point, so silence stays exact silence
+  const curve = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(((2 * i) / (n - 1) - 1) * RANGE);
+    const y = a <= KNEE ? a : KNEE + (CEILING - KNEE) * Math.tanh((a - KNEE) / (CEILING - KNEE));
+    curve[i] = i < (n - 1) / 2 ? -y : y;
+  }
+  return curve;
+})();
 
 /** The chunk timeline (docs/DESIGN.md, invariant 1), from the stream metadata. */
 export function chunkOf(meta, sample) {
@@ -45,9 +73,19 @@ class Output {
     this.ctx = new AudioContext({ sampleRate, latencyHint: 'interactive' });
     this.sr = this.ctx.sampleRate;
     this.master = new GainNode(this.ctx);
-    this.variant = { original: new GainNode(this.ctx), processed: new GainNode(this.ctx, { gain: 0 }) };
+    this.variant = {
+      original: new GainNode(this.ctx),
+      processed: new GainNode(this.ctx, { gain: 0 }),
+      matched: new GainNode(this.ctx, { gain: 0 }),
+    };
     this.variant.original.connect(this.master);
     this.variant.processed.connect(this.master);
+    const safe = new WaveShaperNode(this.ctx, { curve: SAFE_CURVE, oversample: 'none' });
+    this.variant.matched
+      .connect(new GainNode(this.ctx, { gain: 1 / RANGE }))
+      .connect(safe)
+      .connect(new GainNode(this.ctx, { gain: RANGE }))
+      .connect(this.master);
     this.master.connect(this.ctx.destination);
     this.settle = 0; // context time by which every scheduled fade/ramp/splice is complete
   }
@@ -64,7 +102,7 @@ class Output {
   }
   setGains(g, ramp = GAIN_RAMP) {
     const t = this.ctx.currentTime;
-    for (const v of ['original', 'processed']) {
+    for (const v of PATHS) {
       const p = this.variant[v].gain;
       p.cancelScheduledValues(t);
       p.setValueAtTime(p.value, t);
@@ -81,7 +119,7 @@ export class Engine extends EventTarget {
     this.api = api;
     this.out = null; // Output
     this.pendingOut = null; // Output prepared for the next track when its rate differs
-    this.enh = { enabled: true, preset: 'adaptive', intensity: 1 };
+    this.enh = { enabled: true, preset: 'adaptive', intensity: 1, loudness: 'track', levelMatch: true };
     this.cur = null; // { id, meta } of the playing track
     this.nextId = null;
     this.nextTrack = null; // { id, meta } once its metadata is known
@@ -132,14 +170,14 @@ export class Engine extends EventTarget {
     this.setBuffering(true);
     let meta;
     try {
-      meta = await this.api.metadata(id);
+      meta = await this.fetchMeta(id);
     } catch (e) {
       if (gen === this.gen) this.fail(e, id);
       return;
     }
     if (gen !== this.gen) return;
     this.useOutput(meta.sample_rate);
-    this.cur = { id, meta };
+    this.cur = this.trackOf(id, meta);
     this.position = at;
     this.emit('trackchange', { trackId: id, auto: false });
     this.playing = play;
@@ -225,15 +263,24 @@ export class Engine extends EventTarget {
     this.report();
   }
 
-  /** Applies an enhancement state {enabled, preset, intensity}; gains move at once. */
+  /** Applies an enhancement state {enabled, preset, intensity, loudness, levelMatch}; gains
+   *  move at once; a new preset or loudness mode brings its chunks and level match. */
   setEnhancement(next) {
     const prev = this.enh;
     this.enh = { ...prev, ...next };
     this.out?.setGains(variantGains(this.enh));
-    if (this.enh.preset !== prev.preset) {
+    if (this.enh.preset !== prev.preset || this.enh.loudness !== prev.loudness) {
       for (const s of this.slots) this.fetchProcessed(s, this.gen);
+      for (const t of new Set([this.cur, this.nextTrack, ...this.slots.map((s) => s.track)])) {
+        if (t) this.refreshLevelMatch(t);
+      }
     }
     this.emitState();
+  }
+
+  /** The gain (dB) the level-matched original of `track` plays at now. */
+  levelMatchOf(track) {
+    return track?.match?.key === this.matchKey() ? track.match.db : 0;
   }
 
   /** Silences everything and forgets the track (sign-out): the audio contexts are closed, no
@@ -298,12 +345,57 @@ export class Engine extends EventTarget {
     this.loadingNext = null;
   }
 
-  async fetchDecode(out, id, k, variant, preset) {
+  /** Which processed rendition the level match belongs to. */
+  matchKey() {
+    return `${this.enh.preset}/${this.enh.loudness}`;
+  }
+
+  fetchMeta(id) {
+    return this.api.metadata(id, { preset: this.enh.preset, loudness: this.enh.loudness });
+  }
+
+  /** A track as the engine holds it: its metadata and the level match for the current preset. */
+  trackOf(id, meta) {
+    return { id, meta, match: { key: this.matchKey(), db: Number(meta.level_match_db) || 0 } };
+  }
+
+  /** Fetches the level match of `track` for the current preset and loudness mode, and moves
+   *  the level of its playing chunks there (the same short ramp as the toggle). */
+  async refreshLevelMatch(track) {
+    const key = this.matchKey();
+    let meta;
+    try {
+      meta = await this.fetchMeta(track.id);
+    } catch (e) {
+      console.warn(`level match of track ${track.id}:`, e);
+      return;
+    }
+    if (key !== this.matchKey()) return; // a newer preset was chosen meanwhile
+    this.applyLevelMatch(track, Number(meta.level_match_db) || 0);
+  }
+
+  /** Sets the level match (dB) of `track` for the current preset and moves its playing chunks'
+   *  level there. */
+  applyLevelMatch(track, db) {
+    track.match = { key: this.matchKey(), db };
+    const g = dbToGain(db);
+    for (const s of this.slots) {
+      const level = s.track === track ? s.src.original?.level : null;
+      if (!level) continue;
+      const t = s.out.ctx.currentTime;
+      level.gain.cancelScheduledValues(t);
+      level.gain.setValueAtTime(level.gain.value, t);
+      level.gain.linearRampToValueAtTime(g, t + GAIN_RAMP);
+      s.out.settlesAt(t + GAIN_RAMP);
+    }
+  }
+
+  async fetchDecode(out, id, k, variant, preset, loudness) {
     let lastErr;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const t0 = performance.now();
-        const { bytes, tier } = await this.api.chunk(id, k, variant, preset);
+        const { bytes, tier } = await this.api.chunk(id, k, variant, preset, loudness);
         const t1 = performance.now();
         this.stats.chunksFetched++;
         const buf = await out.ctx.decodeAudioData(bytes);
@@ -338,13 +430,15 @@ export class Engine extends EventTarget {
     return slot;
   }
 
-  /** Fetches the processed variant for the current preset and attaches/splices it. */
+  /** Fetches the processed variant for the current preset and loudness mode and
+   *  attaches/splices it. */
   fetchProcessed(slot, gen) {
-    const preset = this.enh.preset;
-    return this.fetchDecode(slot.out, slot.track.id, slot.k, 'processed', preset).then(
+    const { preset, loudness } = this.enh;
+    return this.fetchDecode(slot.out, slot.track.id, slot.k, 'processed', preset, loudness).then(
       (buf) => {
         if (gen !== this.gen && !this.slots.includes(slot)) return;
-        if (preset !== this.enh.preset) return; // a newer preset was chosen meanwhile
+        // a newer preset or loudness mode was chosen meanwhile
+        if (preset !== this.enh.preset || loudness !== this.enh.loudness) return;
         slot.buf.processed = buf;
         slot.preset = preset;
         if (slot.startFrame !== null && slot.src.original) this.splice(slot, 'processed');
@@ -361,6 +455,12 @@ export class Engine extends EventTarget {
     const src = new AudioBufferSourceNode(ctx, { buffer: buf });
     const fade = new GainNode(ctx, { gain: fadeIn ? 0 : 1 });
     src.connect(fade).connect(slot.out.variant[variant]);
+    // the original also feeds the level-matched path, at its track's gain
+    let level = null;
+    if (variant === 'original') {
+      level = new GainNode(ctx, { gain: dbToGain(this.levelMatchOf(slot.track)) });
+      fade.connect(level).connect(slot.out.variant.matched);
+    }
     const offset = fromFrame - slot.startFrame;
     if (fadeIn) {
       fade.gain.setValueAtTime(0, fromFrame / sr);
@@ -369,7 +469,7 @@ export class Engine extends EventTarget {
     src.start(fromFrame / sr, offset / sr);
     if (fadeIn) slot.out.settlesAt(fromFrame / sr + FADE);
     src.onended = () => this.pump();
-    return { src, fade, stand_in: !slot.buf[variant] };
+    return { src, fade, level, stand_in: !slot.buf[variant] };
   }
 
   schedule(slot, fromFrame, fadeIn = false) {
@@ -471,9 +571,9 @@ export class Engine extends EventTarget {
         if (!this.nextId) return;
         const nextId = this.nextId;
         if (!this.nextTrack || this.nextTrack.id !== nextId) {
-          const meta = await this.api.metadata(nextId);
+          const meta = await this.fetchMeta(nextId);
           if (gen !== this.gen || nextId !== this.nextId) return;
-          this.nextTrack = { id: nextId, meta };
+          this.nextTrack = this.trackOf(nextId, meta);
         }
         track = this.nextTrack;
         k = 0;
@@ -534,7 +634,7 @@ export class Engine extends EventTarget {
 
   report() {
     if (!this.cur) return;
-    this.api.reportPosition(this.cur.id, Math.round(this.position * 1000) / 1000, this.nextId)
+    this.api.reportPosition(this.cur.id, Math.round(this.position * 1000) / 1000, this.nextId, this.enh.loudness)
       .catch(() => { /* the server may be restarting; the next report will do */ });
   }
 }

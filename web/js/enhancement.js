@@ -1,19 +1,22 @@
-// The enhancement controls of the player bar (on/off, preset, intensity): heard at once through
-// the engine, then saved on the server, whose answer to the latest change wins; changes made in
-// another tab arrive as `enhancement` events.
+// The enhancement controls of the player bar (on/off, preset, intensity, loudness per track or
+// per album, level-matched A/B): heard at once through the engine, then saved on the server,
+// whose answer to the latest change wins; changes made in another tab arrive as `enhancement`
+// events. The level-matched option is kept in this browser (localStorage), not on the server.
 //
 // Not for: the audio of the variants (engine.js) or the cache of presets.
 
 import { api } from './api.js';
 import { $, toast } from './dom.js';
-import { state, engine, emit, DEFAULT_ENH } from './state.js';
+import { state, engine, emit, defaultEnh, storeLevelMatch } from './state.js';
 
 export function showEnh() {
-  const { enabled, preset, intensity } = state.enh;
+  const { enabled, preset, intensity, loudness, levelMatch } = state.enh;
   const b = $('#enh-toggle');
   b.setAttribute('aria-pressed', String(enabled));
   b.querySelector('.label').textContent = enabled ? 'Enhanced' : 'Original';
   $('#preset').value = preset;
+  $('#loudness').value = loudness;
+  $('#level-match').checked = levelMatch;
   $('#intensity').value = intensity;
   $('#intensity-out').textContent = `${Math.round(intensity * 100)}%`;
 }
@@ -52,14 +55,14 @@ export function loadEnh(user) {
 
 /** The `enhancement` server event: another tab (or device) of this user changed it. */
 export function enhancementEvent(d) {
-  const same = d.enabled === state.enh.enabled && d.preset === state.enh.preset && d.intensity === state.enh.intensity;
+  const same = ['enabled', 'preset', 'intensity', 'loudness'].every((k) => d[k] === undefined || d[k] === state.enh[k]);
   if (!same && document.activeElement !== $('#intensity')) applyEnh(d);
 }
 
 /** Back to the defaults, ignoring answers still on their way (sign-out). */
 export function resetEnh() {
   persistSeq++;
-  applyEnh(DEFAULT_ENH);
+  applyEnh(defaultEnh());
 }
 
 $('#enh-toggle').addEventListener('click', toggleEnh);
@@ -70,3 +73,12 @@ $('#preset').addEventListener('change', (e) => {
 });
 $('#intensity').addEventListener('input', (e) => applyEnh({ intensity: Number(e.target.value) }));
 $('#intensity').addEventListener('change', (e) => persist(() => api.setIntensity(Number(e.target.value))));
+$('#loudness').addEventListener('change', (e) => {
+  const loudness = e.target.value;
+  applyEnh({ loudness });
+  persist(() => api.setLoudness(loudness));
+});
+$('#level-match').addEventListener('change', (e) => {
+  storeLevelMatch(e.target.checked);
+  applyEnh({ levelMatch: e.target.checked });
+});

@@ -9,7 +9,13 @@ import { api } from './api.js';
 import { Engine } from './engine.js';
 
 export const engine = new Engine(api);
-export const DEFAULT_ENH = Object.freeze({ enabled: true, preset: 'adaptive', intensity: 1 });
+export const DEFAULT_ENH = Object.freeze({ enabled: true, preset: 'adaptive', intensity: 1, loudness: 'track' });
+
+// The level-matched A/B is a preference of this device (how it compares), not of the account.
+const LEVEL_MATCH_KEY = 'auralis.levelMatch';
+export const storedLevelMatch = () => localStorage.getItem(LEVEL_MATCH_KEY) !== '0';
+export const storeLevelMatch = (on) => localStorage.setItem(LEVEL_MATCH_KEY, on ? '1' : '0');
+export const defaultEnh = () => ({ ...DEFAULT_ENH, levelMatch: storedLevelMatch() });
 
 export const state = {
   user: null, // the signed-in User {id, name, admin, created_at}, or null
@@ -17,7 +23,7 @@ export const state = {
   index: -1, // the playing entry of the queue
   tracks: new Map(), // id -> Track, everything we have seen
   albums: null, // the answer of GET /api/albums, kept until a scan ends
-  enh: { ...DEFAULT_ENH },
+  enh: defaultEnh(),
   cache: null, // { trackId, percent, full } of the playing track
 };
 
@@ -34,5 +40,5 @@ export function remember(tracks) {
 
 /** Forgets everything of the signed-in user (the engine is stopped by the caller). */
 export function reset() {
-  Object.assign(state, { user: null, queue: [], index: -1, tracks: new Map(), albums: null, cache: null, enh: { ...DEFAULT_ENH } });
+  Object.assign(state, { user: null, queue: [], index: -1, tracks: new Map(), albums: null, cache: null, enh: defaultEnh() });
 }
