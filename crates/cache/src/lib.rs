@@ -42,7 +42,7 @@ mod tier1;
 mod tier2;
 mod worker;
 
-pub use auralis_core::{FileSignature, Preset, TrackId, Variant};
+pub use auralis_core::{FileSignature, Loudness, Preset, TrackId, Variant};
 pub use events::CacheEvent;
 pub use key::TrackDesc;
 pub use listener::ListenerKey;

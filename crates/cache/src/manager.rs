@@ -19,7 +19,7 @@ use crate::streams::{valid_stream_name, StreamFile, StreamWriter};
 use crate::tier1::{HotKey, Tier1};
 use crate::tier2::{DiskStore, Index, TrackEntry};
 use crate::worker::{self, FlightId, Outcome, Priority, Queue, Task, TrackRef, Waiter};
-use crate::{CacheError, ListenerKey, Preset, Renderer, TrackId, Variant};
+use crate::{CacheError, ListenerKey, Loudness, Preset, Renderer, TrackId, Variant};
 use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 use std::collections::HashSet;
@@ -78,13 +78,18 @@ struct Listener {
     track: TrackRef,
     chunk: u64,
     preset: Preset,
+    /// Track or album loudness: which processed variant of `preset` it plays.
+    loudness: Loudness,
     next: Option<TrackRef>,
     last_seen: Instant,
 }
 
 impl Listener {
     fn variants(&self) -> [Variant; 2] {
-        [Variant::Original, Variant::Processed(self.preset)]
+        [
+            Variant::Original,
+            Variant::processed(self.preset, self.loudness),
+        ]
     }
 
     /// Its hot chunks: the current one and the next one (the next track's first chunk when the
@@ -336,7 +341,7 @@ impl State {
 
     /// The presets whose completion a new chunk of `variant` on `hash` changes.
     fn presets_for(&self, hash: u64, variant: Variant) -> Vec<Preset> {
-        if let Variant::Processed(p) = variant {
+        if let Variant::Processed(p) | Variant::Album(p) = variant {
             return vec![p];
         }
         let mut presets: Vec<Preset> = self
@@ -759,6 +764,22 @@ impl Cache {
         preset: Preset,
         next: Option<TrackId>,
     ) -> Result<(), CacheError> {
+        self.update_position_in(listener, track, chunk, preset, Loudness::Track, next)
+            .await
+    }
+
+    /// [`Cache::update_position`] for a listener that plays the processed variant of `preset`
+    /// in loudness mode `loudness` ([`Variant::processed`]): that variant is the one kept hot
+    /// and prefetched for it.
+    pub async fn update_position_in(
+        &self,
+        listener: &ListenerKey,
+        track: TrackId,
+        chunk: u64,
+        preset: Preset,
+        loudness: Loudness,
+        next: Option<TrackId>,
+    ) -> Result<(), CacheError> {
         let current = self.describe(track).await?;
         if chunk >= current.chunk_count {
             return Err(CacheError::OutOfRange {
@@ -783,6 +804,7 @@ impl Cache {
                     l.track = current.clone();
                     l.chunk = chunk;
                     l.preset = preset;
+                    l.loudness = loudness;
                     l.next = next;
                     l.last_seen = now;
                 }
@@ -806,6 +828,7 @@ impl Cache {
                         track: current.clone(),
                         chunk,
                         preset,
+                        loudness,
                         next,
                         last_seen: now,
                     });
@@ -834,6 +857,25 @@ impl Cache {
         for l in st.listeners.iter_mut().filter(|l| l.key.user == user) {
             if l.preset != preset {
                 l.preset = preset;
+                changed += 1;
+            }
+        }
+        if changed > 0 {
+            st.retain_hot();
+            shared.work.notify_all();
+        }
+        changed
+    }
+
+    /// Every listener of `user` now plays the processed variants in loudness mode `loudness`:
+    /// their hot chunks and background work switch to it. Returns how many changed.
+    pub fn set_user_loudness(&self, user: i64, loudness: Loudness) -> usize {
+        let shared = &self.shared;
+        let mut st = shared.state.lock();
+        let mut changed = 0;
+        for l in st.listeners.iter_mut().filter(|l| l.key.user == user) {
+            if l.loudness != loudness {
+                l.loudness = loudness;
                 changed += 1;
             }
         }
@@ -900,6 +942,7 @@ impl Cache {
                 track: l.track.track,
                 chunk: l.chunk,
                 preset: l.preset,
+                loudness: l.loudness,
                 next: l.next.as_ref().map(|n| n.track),
                 idle_seconds: now.saturating_duration_since(l.last_seen).as_secs_f64(),
             })

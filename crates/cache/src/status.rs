@@ -118,6 +118,8 @@ pub struct ListenerStatus {
     pub track: TrackId,
     pub chunk: u64,
     pub preset: Preset,
+    /// Track or album loudness (which processed variant of `preset` it plays).
+    pub loudness: crate::Loudness,
     pub next: Option<TrackId>,
     /// Seconds since its last position update.
     pub idle_seconds: f64,

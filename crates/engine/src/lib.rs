@@ -19,6 +19,17 @@
 //! cache key. Both writers go through `store_profile_once`, which checks and stores under one
 //! lock.
 //!
+//! Album rule (why album-mastered chunks never mix gains): an album variant
+//! ([`Variant::Album`]) is mastered at one gain for the whole album
+//! ([`auralis_master::album_loudness`] over the profiles of every track of the album; a track
+//! not yet analysed gets its fast profile, stored as above). That gain is a function of the
+//! album's members and their profiles, and each member's profile is fixed per file version, so
+//! the gain is fixed by the album's membership (track ids and file signatures). That membership
+//! is hashed into the track's cache key ([`TrackDesc::processed_key`]): a rescan that adds,
+//! removes or changes a track of the album gives every track of the album a new key, so chunks
+//! mastered at the old gain can never be served next to chunks at the new one. The gain itself
+//! is kept in memory per (membership, preset) and recomputed identically when forgotten.
+//!
 //! Not for: choosing what to render or when (the cache's worker does that), HTTP, SQL.
 
 mod bounded;
@@ -29,7 +40,8 @@ use std::sync::Arc;
 
 use auralis_analysis::Profile;
 use auralis_cache::{TrackDesc, TrackId, Variant};
-use auralis_core::FileSignature;
+use auralis_core::{FileSignature, Loudness, Preset};
+use auralis_master::Plan;
 use auralis_render::TrackAudio;
 use auralis_source::SourceInfo;
 use auralis_timeline::Timeline;
@@ -42,6 +54,8 @@ use bounded::Bounded;
 const TRACKS_KEPT: usize = 16;
 /// Open decoders kept between chunks (a couple per playing track).
 const OPEN_KEPT: usize = 8;
+/// Album gains kept in memory (a few albums, each preset).
+const ALBUM_GAINS_KEPT: usize = 64;
 
 /// Where a track's file is, as the library knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +80,44 @@ pub trait TrackStore: Send + Sync + 'static {
     fn has_waveform(&self, track: TrackId) -> Result<bool, RenderError>;
     /// Stores the waveform (peaks 0-255 per slice) of the track's current file version.
     fn save_waveform(&self, track: TrackId, peaks: &[u8]) -> Result<(), RenderError>;
+    /// Every track of the track's album (the track included) with its file signature as the
+    /// library last scanned it; empty when the track belongs to no album (album mode then
+    /// treats it as an album of one).
+    fn album_members(&self, track: TrackId) -> Result<Vec<(TrackId, FileSignature)>, RenderError> {
+        let _ = track;
+        Ok(Vec::new())
+    }
+}
+
+/// The album a track belongs to, as the library knew it when the track was opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlbumRef {
+    /// The album's tracks, by id (the track itself included).
+    pub members: Vec<TrackId>,
+    /// A hash of the members' ids and file signatures: part of the cache key.
+    pub key: u64,
+}
+
+impl AlbumRef {
+    fn of(
+        track: TrackId,
+        signature: FileSignature,
+        mut members: Vec<(TrackId, FileSignature)>,
+    ) -> AlbumRef {
+        if !members.iter().any(|(id, _)| *id == track) {
+            members.push((track, signature));
+        }
+        members.sort_by_key(|(id, _)| *id);
+        members.dedup_by_key(|(id, _)| *id);
+        let text: String = members
+            .iter()
+            .map(|(id, s)| format!("{id}:{}:{}:{:016x};", s.size, s.mtime_ns, s.content_hash))
+            .collect();
+        AlbumRef {
+            members: members.into_iter().map(|(id, _)| id).collect(),
+            key: xxhash_rust::xxh3::xxh3_64(text.as_bytes()),
+        }
+    }
 }
 
 /// What the engine knows about one playable track.
@@ -77,6 +129,8 @@ pub struct TrackInfo {
     pub timeline: Timeline,
     /// 16 or 24: the FLAC chunks' bit depth.
     pub bits: u32,
+    /// The track's album (see the crate docs' album rule).
+    pub album: AlbumRef,
 }
 
 impl TrackInfo {
@@ -88,6 +142,7 @@ impl TrackInfo {
             format: format!("flac{}", self.bits),
             chunk_len: self.timeline.chunk_len(),
             dsp_version: auralis_master::DSP_VERSION,
+            processed_key: format!("album={:016x}", self.album.key),
         }
     }
 
@@ -95,8 +150,8 @@ impl TrackInfo {
     pub fn etag(&self, chunk: u64, variant: Variant) -> String {
         let d = self.desc();
         let text = format!(
-            "{:?};{};{};{};{};{}",
-            d.signature, d.format, d.chunk_len, d.dsp_version, variant, chunk
+            "{:?};{};{};{};{};{};{}",
+            d.signature, d.format, d.chunk_len, d.dsp_version, d.processed_key, variant, chunk
         );
         format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
     }
@@ -119,6 +174,8 @@ pub struct Engine {
     chunk_seconds: f64,
     tracks: Mutex<Bounded<TrackId, Arc<TrackInfo>>>,
     profiles: Mutex<Bounded<TrackId, Arc<Profile>>>,
+    /// Album gains (dB) by (album membership key, preset): see the album rule.
+    album_gains: Mutex<Bounded<(u64, Preset), f64>>,
     /// Serialises "is there a stored profile? else store this one".
     profile_store: Mutex<()>,
     open: Mutex<(Vec<OpenTrack>, u64)>,
@@ -138,6 +195,7 @@ impl Engine {
             chunk_seconds,
             tracks: Mutex::new(Bounded::new(TRACKS_KEPT)),
             profiles: Mutex::new(Bounded::new(TRACKS_KEPT)),
+            album_gains: Mutex::new(Bounded::new(ALBUM_GAINS_KEPT)),
             profile_store: Mutex::new(()),
             open: Mutex::new((Vec::new(), 0)),
             opened: std::sync::atomic::AtomicU64::new(0),
@@ -177,7 +235,9 @@ impl Engine {
             .map_err(|e| self.undecodable(id, &file, e))?;
         self.opened
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let album = AlbumRef::of(id, file.signature, self.store.album_members(id)?);
         let info = Arc::new(TrackInfo {
+            album,
             id,
             source: audio.info().clone(),
             timeline: *audio.timeline(),
@@ -281,10 +341,68 @@ impl Engine {
         p
     }
 
+    /// The album gain (dB) of `info`'s album for `preset` (blocking: on first use it reads
+    /// the profile of every track of the album, computing and storing a fast profile for a
+    /// track never analysed). A track of the album that cannot be opened is left out.
+    pub fn album_gain(&self, info: &TrackInfo, preset: Preset) -> Result<f64, RenderError> {
+        let memo = (info.album.key, preset);
+        if let Some(g) = self.album_gains.lock().get(&memo) {
+            return Ok(g);
+        }
+        let mut profiles = Vec::with_capacity(info.album.members.len());
+        for &member in &info.album.members {
+            let profile = if member == info.id {
+                self.profile(info)
+            } else {
+                self.track_info(member).and_then(|m| self.profile(&m))
+            };
+            match profile {
+                Ok(p) => profiles.push(p),
+                Err(e) => {
+                    tracing::warn!(track = %member, error = %e, "album gain: track left out");
+                }
+            }
+        }
+        let refs: Vec<&Profile> = profiles.iter().map(|p| p.as_ref()).collect();
+        let gain = auralis_master::album_loudness(&refs, preset).gain_db;
+        self.album_gains.lock().insert(memo, gain);
+        Ok(gain)
+    }
+
+    /// The plan a processed variant of the track is mastered with (blocking).
+    pub fn plan(
+        &self,
+        info: &TrackInfo,
+        profile: &Profile,
+        preset: Preset,
+        loudness: Loudness,
+    ) -> Result<Plan, RenderError> {
+        Ok(match loudness {
+            Loudness::Track => Plan::new(profile, preset),
+            Loudness::Album => Plan::with_gain_db(profile, preset, self.album_gain(info, preset)?),
+        })
+    }
+
+    /// The gain (dB) that makes the original of a track as loud as its processed variant of
+    /// `preset` in `loudness` mode ([`Plan::level_match_db`]; blocking, see [`Engine::profile`]).
+    pub fn level_match_db(
+        &self,
+        id: TrackId,
+        preset: Preset,
+        loudness: Loudness,
+    ) -> Result<f64, RenderError> {
+        let info = self.track_info(id)?;
+        let profile = self.profile(&info)?;
+        Ok(self
+            .plan(&info, &profile, preset, loudness)?
+            .level_match_db(&profile))
+    }
+
     /// After a rescan, ids may point at other files: forget everything.
     pub fn forget_changed(&self) {
         self.tracks.lock().clear();
         self.profiles.lock().clear();
+        self.album_gains.lock().clear();
         self.open.lock().0.clear();
     }
 
@@ -351,9 +469,17 @@ impl Engine {
     ) -> Result<Vec<Result<Vec<u8>, RenderError>>, RenderError> {
         let info = self.track_info(id)?;
         let profile = self.profile(&info)?;
+        let mut album_gains = Vec::new();
+        for v in variants {
+            if let Variant::Album(preset) = *v {
+                if !album_gains.iter().any(|(p, _)| *p == preset) {
+                    album_gains.push((preset, self.album_gain(&info, preset)?));
+                }
+            }
+        }
         let mut audio = self.take_open(&info)?;
         let results: Vec<_> = audio
-            .render_variants(&profile, chunk, variants)
+            .render_variants_with(&profile, chunk, variants, &album_gains)
             .into_iter()
             .map(|r| r.map_err(|e| self.undecodable(id, &info.file, e)))
             .collect();

@@ -176,12 +176,14 @@ impl From<EnhancementState> for dto::Enhancement {
             enabled: s.enabled,
             preset: s.preset.to_string(),
             intensity: s.intensity,
+            loudness: s.loudness.to_string(),
         }
     }
 }
 
-impl From<&TrackInfo> for dto::StreamMetadata {
-    fn from(i: &TrackInfo) -> Self {
+/// A track's timeline and format, with the level-match gain asked for.
+impl From<(&TrackInfo, f64)> for dto::StreamMetadata {
+    fn from((i, level_match_db): (&TrackInfo, f64)) -> Self {
         let tl = &i.timeline;
         dto::StreamMetadata {
             track_id: i.id.0,
@@ -197,6 +199,7 @@ impl From<&TrackInfo> for dto::StreamMetadata {
                 .map(|p| p.to_string())
                 .collect(),
             bit_depth: i.bits,
+            level_match_db,
         }
     }
 }
