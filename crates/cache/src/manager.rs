@@ -737,6 +737,7 @@ impl Cache {
             hash: key.hash,
             key_text: key.text.into(),
             chunk_count: desc.chunk_count,
+            processed_key: desc.processed_key.into(),
         })
     }
 

@@ -12,23 +12,32 @@
 //!   relative to the music folder, never by an absolute path of this machine.
 //!
 //! Profile rule (why stale audio is never served): a track's processed audio depends on its
-//! analysis profile, which is not part of the cache key. So a track has exactly one profile per
-//! file version: the first one stored wins, whether it is the full profile of the background
-//! analysis or the fast profile computed when a never-analysed track is played. Once stored it
-//! never changes until the file changes, and a changed file has a new signature, hence a new
-//! cache key. Both writers go through `store_profile_once`, which checks and stores under one
-//! lock.
+//! analysis profile, so the profile's kind is part of the cache key
+//! ([`TrackDesc::processed_key`], `profile=fast|full`). A never-analysed track that is played
+//! gets a fast profile (a few excerpts), stored; when the background analysis finishes, its full
+//! profile replaces the fast one, the track's next description names `profile=full`, and the
+//! cache files the chunks rendered from then on under that new key: later chunks of a playing
+//! track switch over at a chunk boundary (inaudibly, see DESIGN.md). A full profile is never
+//! replaced (until the file changes, which changes the signature and so the key). A chunk is
+//! always rendered with exactly the profile its key names ([`Renderer::render_keyed`]): the fast
+//! profile is a deterministic function of the file, so a chunk keyed `profile=fast` that is
+//! rendered after the full profile arrived uses the fast profile recomputed, never the full one.
+//! The fast writer goes through `store_profile_once` (stores only if nothing is stored), the
+//! full one through `store_full`, both under one lock.
 //!
 //! Album rule (why album-mastered chunks never mix gains): an album variant
 //! ([`Variant::Album`]) is mastered at one gain for the whole album
-//! ([`auralis_master::album_loudness`] over the profiles of every track of the album; a track
-//! not yet analysed gets its fast profile, stored as above). That gain is a function of the
-//! album's members and their profiles, and each member's profile is fixed per file version, so
-//! the gain is fixed by the album's membership (track ids and file signatures). That membership
-//! is hashed into the track's cache key ([`TrackDesc::processed_key`]): a rescan that adds,
-//! removes or changes a track of the album gives every track of the album a new key, so chunks
-//! mastered at the old gain can never be served next to chunks at the new one. The gain itself
-//! is kept in memory per (membership, preset) and recomputed identically when forgotten.
+//! ([`auralis_master::album_loudness`] over the profiles of every track of the album). The gain
+//! comes from the full profiles of all the album's tracks once every one of them is analysed,
+//! and until then from all their fast profiles (a track never analysed gets its fast profile
+//! computed and stored, as above; an analysed one has its fast profile recomputed, which is
+//! deterministic). So the gain is fixed by the album's membership (track ids and file
+//! signatures) and one bit (all full or not), and both are in every album track's cache key
+//! (`album=<membership hash>.<full|fast>`): a rescan that adds, removes or changes a track of
+//! the album, or the last analysis of the album, gives every track of the album a new key, so
+//! chunks mastered at the old gain can never be served next to chunks at the new one. The gain
+//! itself is kept in memory per (membership, bit, preset) and recomputed identically when
+//! forgotten.
 //!
 //! Not for: choosing what to render or when (the cache's worker does that), HTTP, SQL.
 
@@ -38,7 +47,7 @@ pub mod waveform;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use auralis_analysis::Profile;
+use auralis_analysis::{Profile, ProfileKind};
 use auralis_cache::{TrackDesc, TrackId, Variant};
 use auralis_core::{FileSignature, Loudness, Preset};
 use auralis_master::Plan;
@@ -56,6 +65,8 @@ const TRACKS_KEPT: usize = 16;
 const OPEN_KEPT: usize = 8;
 /// Album gains kept in memory (a few albums, each preset).
 const ALBUM_GAINS_KEPT: usize = 64;
+/// Profile kinds kept in memory (a few large albums).
+const KINDS_KEPT: usize = 512;
 
 /// Where a track's file is, as the library knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,27 +144,62 @@ pub struct TrackInfo {
     pub album: AlbumRef,
 }
 
+/// What a track's processed chunks are rendered with, beyond the file: the kind of its own
+/// profile, and whether its album's gain comes from full profiles. Named in the cache key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProfileKey {
+    pub own: ProfileKind,
+    pub album_full: bool,
+}
+
+fn kind_name(kind: ProfileKind) -> &'static str {
+    match kind {
+        ProfileKind::Fast => "fast",
+        ProfileKind::Full => "full",
+    }
+}
+
+impl ProfileKey {
+    /// The key text: `profile=<fast|full>;album=<membership hash>.<full|fast>`.
+    pub fn text(&self, album: &AlbumRef) -> String {
+        format!(
+            "profile={};album={:016x}.{}",
+            kind_name(self.own),
+            album.key,
+            if self.album_full { "full" } else { "fast" }
+        )
+    }
+
+    /// Reads a key text back, if it names this album.
+    pub fn parse(text: &str, album: &AlbumRef) -> Option<ProfileKey> {
+        let rest = text.strip_prefix("profile=")?;
+        let (own, rest) = rest.split_once(";album=")?;
+        let (hash, full) = rest.split_once('.')?;
+        let own = match own {
+            "fast" => ProfileKind::Fast,
+            "full" => ProfileKind::Full,
+            _ => return None,
+        };
+        let album_full = match full {
+            "full" => true,
+            "fast" => false,
+            _ => return None,
+        };
+        (u64::from_str_radix(hash, 16).ok()? == album.key).then_some(ProfileKey { own, album_full })
+    }
+}
+
 impl TrackInfo {
-    /// The cache key's description of this track.
-    pub fn desc(&self) -> TrackDesc {
+    /// The cache key's description of this track when rendered with `key`.
+    pub fn desc(&self, key: &ProfileKey) -> TrackDesc {
         TrackDesc {
             signature: self.file.signature,
             chunk_count: self.timeline.chunk_count(),
             format: format!("flac{}", self.bits),
             chunk_len: self.timeline.chunk_len(),
             dsp_version: auralis_master::DSP_VERSION,
-            processed_key: format!("album={:016x}", self.album.key),
+            processed_key: key.text(&self.album),
         }
-    }
-
-    /// An ETag naming exactly the bytes of one chunk: its whole cache key, hashed.
-    pub fn etag(&self, chunk: u64, variant: Variant) -> String {
-        let d = self.desc();
-        let text = format!(
-            "{:?};{};{};{};{};{};{}",
-            d.signature, d.format, d.chunk_len, d.dsp_version, d.processed_key, variant, chunk
-        );
-        format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
     }
 }
 
@@ -174,8 +220,14 @@ pub struct Engine {
     chunk_seconds: f64,
     tracks: Mutex<Bounded<TrackId, Arc<TrackInfo>>>,
     profiles: Mutex<Bounded<TrackId, Arc<Profile>>>,
-    /// Album gains (dB) by (album membership key, preset): see the album rule.
-    album_gains: Mutex<Bounded<(u64, Preset), f64>>,
+    /// Album gains (dB) by (album membership key, from full profiles, preset): see the album
+    /// rule.
+    album_gains: Mutex<Bounded<(u64, bool, Preset), f64>>,
+    /// Fast profiles recomputed for chunks keyed `profile=fast` after a full one was stored.
+    fast_profiles: Mutex<Bounded<(TrackId, FileSignature), Arc<Profile>>>,
+    /// The kind of each track's stored profile (`None`: none stored), as this engine stored or
+    /// read it: every profile is stored through this engine.
+    kinds: Mutex<Bounded<TrackId, Option<ProfileKind>>>,
     /// Serialises "is there a stored profile? else store this one".
     profile_store: Mutex<()>,
     open: Mutex<(Vec<OpenTrack>, u64)>,
@@ -196,6 +248,8 @@ impl Engine {
             tracks: Mutex::new(Bounded::new(TRACKS_KEPT)),
             profiles: Mutex::new(Bounded::new(TRACKS_KEPT)),
             album_gains: Mutex::new(Bounded::new(ALBUM_GAINS_KEPT)),
+            fast_profiles: Mutex::new(Bounded::new(TRACKS_KEPT)),
+            kinds: Mutex::new(Bounded::new(KINDS_KEPT)),
             profile_store: Mutex::new(()),
             open: Mutex::new((Vec::new(), 0)),
             opened: std::sync::atomic::AtomicU64::new(0),
@@ -220,6 +274,7 @@ impl Engine {
         }
         self.tracks.lock().remove(&id);
         self.profiles.lock().remove(&id);
+        self.kinds.lock().remove(&id);
         let file = self.checked_file(id)?;
         if !file.signature.matches_file(&file.path) {
             return Err(RenderError::new(
@@ -275,20 +330,29 @@ impl Engine {
         if let Some(p) = self.store.load_profile(info.id)? {
             return Ok(self.remember(info.id, p));
         }
-        let mut audio = self.take_open(info)?;
-        let fast = audio
-            .fast_profile()
-            .map_err(|e| self.undecodable(info.id, &info.file, e))?;
-        self.put_open(info.id, info.file.signature, audio);
+        let fast = self.compute_fast(info)?;
         let kept = self.store_profile_once(info.id, fast)?;
         Ok(self.remember(info.id, kept))
     }
 
+    /// The fast profile playback computes (deterministic: the same file gives the same
+    /// profile). It is marked `Fast` even when a short track was read whole (such a profile
+    /// lacks the calibrations the analysis measures), so the analysis always replaces it.
+    fn compute_fast(&self, info: &TrackInfo) -> Result<Profile, RenderError> {
+        let mut audio = self.take_open(info)?;
+        let mut fast = audio
+            .fast_profile()
+            .map_err(|e| self.undecodable(info.id, &info.file, e))?;
+        self.put_open(info.id, info.file.signature, audio);
+        fast.kind = ProfileKind::Fast;
+        Ok(fast)
+    }
+
     /// Computes and stores what the background analysis keeps of a track: its full profile
-    /// (unless one is stored: a profile stored meanwhile by playback is kept) and its waveform
+    /// (replacing a fast one stored by playback; see the profile rule) and its waveform
     /// (blocking, reads the whole file in bounded blocks).
     pub fn analyse_full(&self, id: TrackId) -> Result<(), RenderError> {
-        let need_profile = self.store.load_profile(id)?.is_none();
+        let need_profile = self.store.load_profile(id)?.map(|p| p.kind) != Some(ProfileKind::Full);
         let need_waveform = !self.store.has_waveform(id)?;
         if !need_profile && !need_waveform {
             return Ok(());
@@ -298,8 +362,7 @@ impl Engine {
             let full = TrackAudio::open_with_timeline(&info.file.path, info.timeline)
                 .and_then(|mut a| a.full_profile())
                 .map_err(|e| self.undecodable(id, &info.file, e))?;
-            let kept = self.store_profile_once(id, full)?;
-            self.remember(id, kept);
+            self.store_full(id, full)?;
         }
         if need_waveform {
             let peaks = self.waveform(&info)?;
@@ -335,26 +398,111 @@ impl Engine {
         Ok(candidate)
     }
 
+    /// Stores a full profile, replacing a fast one (and remembers it under the same lock, so
+    /// the next description names it).
+    fn store_full(&self, id: TrackId, full: Profile) -> Result<(), RenderError> {
+        let _guard = self.profile_store.lock();
+        self.store.save_profile(id, &full)?;
+        self.remember(id, full);
+        Ok(())
+    }
+
     fn remember(&self, id: TrackId, p: Profile) -> Arc<Profile> {
         let p = Arc::new(p);
+        self.kinds.lock().insert(id, Some(p.kind));
         self.profiles.lock().insert(id, p.clone());
         p
+    }
+
+    /// The kind of the track's stored profile, if any (blocking: may read the store once).
+    fn kind_of(&self, id: TrackId) -> Result<Option<ProfileKind>, RenderError> {
+        if let Some(k) = self.kinds.lock().get(&id) {
+            return Ok(k);
+        }
+        if let Some(p) = self.profiles.lock().get(&id) {
+            return Ok(Some(p.kind));
+        }
+        let kind = self.store.load_profile(id)?.map(|p| p.kind);
+        self.kinds.lock().insert(id, kind);
+        Ok(kind)
+    }
+
+    /// What the track's processed chunks are rendered with now (see the profile and album
+    /// rules): its own profile's kind (fast when none is stored yet: rendering stores one),
+    /// and whether every track of its album has a full profile.
+    pub fn profile_key(&self, info: &TrackInfo) -> Result<ProfileKey, RenderError> {
+        let own = self.kind_of(info.id)?.unwrap_or(ProfileKind::Fast);
+        let mut album_full = true;
+        for &m in &info.album.members {
+            let kind = if m == info.id {
+                Some(own)
+            } else {
+                self.kind_of(m)?
+            };
+            album_full &= kind == Some(ProfileKind::Full);
+        }
+        Ok(ProfileKey { own, album_full })
+    }
+
+    /// The track's profile of `kind`: the current one if it is of that kind; a fast one
+    /// recomputed (deterministically) when a full one replaced it; an error when a full one is
+    /// asked for and only a fast one is stored.
+    pub fn profile_of_kind(
+        &self,
+        info: &TrackInfo,
+        kind: ProfileKind,
+    ) -> Result<Arc<Profile>, RenderError> {
+        let current = self.profile(info)?;
+        if current.kind == kind {
+            return Ok(current);
+        }
+        if kind == ProfileKind::Full {
+            return Err(RenderError::new(
+                RenderErrorKind::Internal,
+                format!("track {}: no full profile is stored", info.id),
+            ));
+        }
+        let memo = (info.id, info.file.signature);
+        if let Some(p) = self.fast_profiles.lock().get(&memo) {
+            return Ok(p);
+        }
+        let fast = Arc::new(self.compute_fast(info)?);
+        self.fast_profiles.lock().insert(memo, fast.clone());
+        Ok(fast)
     }
 
     /// The album gain (dB) of `info`'s album for `preset` (blocking: on first use it reads
     /// the profile of every track of the album, computing and storing a fast profile for a
     /// track never analysed). A track of the album that cannot be opened is left out.
     pub fn album_gain(&self, info: &TrackInfo, preset: Preset) -> Result<f64, RenderError> {
-        let memo = (info.album.key, preset);
+        let key = self.profile_key(info)?;
+        self.album_gain_from(info, preset, key.album_full)
+    }
+
+    /// The album gain from the full profiles of all the album's tracks (`full`), or from all
+    /// their fast profiles.
+    fn album_gain_from(
+        &self,
+        info: &TrackInfo,
+        preset: Preset,
+        full: bool,
+    ) -> Result<f64, RenderError> {
+        let memo = (info.album.key, full, preset);
         if let Some(g) = self.album_gains.lock().get(&memo) {
             return Ok(g);
         }
+        let kind = if full {
+            ProfileKind::Full
+        } else {
+            ProfileKind::Fast
+        };
         let mut profiles = Vec::with_capacity(info.album.members.len());
         for &member in &info.album.members {
             let profile = if member == info.id {
-                self.profile(info)
+                self.profile_of_kind(info, kind)
             } else {
-                self.track_info(member).and_then(|m| self.profile(&m))
+                self.track_info(member)
+                    .and_then(|m| self.profile_of_kind(&m, kind))
             };
             match profile {
                 Ok(p) => profiles.push(p),
@@ -403,6 +551,8 @@ impl Engine {
         self.tracks.lock().clear();
         self.profiles.lock().clear();
         self.album_gains.lock().clear();
+        self.fast_profiles.lock().clear();
+        self.kinds.lock().clear();
         self.open.lock().0.clear();
     }
 
@@ -460,20 +610,37 @@ impl Engine {
         )
     }
 
-    /// Renders `variants` of one chunk from one decode (blocking).
+    /// Renders `variants` of one chunk from one decode (blocking), with the profiles
+    /// `processed_key` names (the current ones when it is empty).
     fn render_variants(
         &self,
         id: TrackId,
+        processed_key: &str,
         chunk: u64,
         variants: &[Variant],
     ) -> Result<Vec<Result<Vec<u8>, RenderError>>, RenderError> {
         let info = self.track_info(id)?;
-        let profile = self.profile(&info)?;
+        let key = if processed_key.is_empty() {
+            self.profile_key(&info)?
+        } else {
+            ProfileKey::parse(processed_key, &info.album).ok_or_else(|| {
+                RenderError::new(
+                    RenderErrorKind::Changed,
+                    format!(
+                        "track {id} ({}): its album changed since the chunk was asked for; \
+                         rescan the library",
+                        info.file.relative
+                    ),
+                )
+            })?
+        };
+        let profile = self.profile_of_kind(&info, key.own)?;
         let mut album_gains = Vec::new();
         for v in variants {
             if let Variant::Album(preset) = *v {
                 if !album_gains.iter().any(|(p, _)| *p == preset) {
-                    album_gains.push((preset, self.album_gain(&info, preset)?));
+                    let gain = self.album_gain_from(&info, preset, key.album_full)?;
+                    album_gains.push((preset, gain));
                 }
             }
         }
@@ -513,7 +680,8 @@ impl Engine {
 
 impl auralis_cache::Renderer for Engine {
     fn describe(&self, track: TrackId) -> Result<TrackDesc, RenderError> {
-        self.track_info(track).map(|i| i.desc())
+        let info = self.track_info(track)?;
+        Ok(info.desc(&self.profile_key(&info)?))
     }
 
     fn render(
@@ -522,7 +690,17 @@ impl auralis_cache::Renderer for Engine {
         chunk: u64,
         variants: &[Variant],
     ) -> Vec<Result<Vec<u8>, RenderError>> {
-        match self.render_variants(track, chunk, variants) {
+        self.render_keyed(track, "", chunk, variants)
+    }
+
+    fn render_keyed(
+        &self,
+        track: TrackId,
+        processed_key: &str,
+        chunk: u64,
+        variants: &[Variant],
+    ) -> Vec<Result<Vec<u8>, RenderError>> {
+        match self.render_variants(track, processed_key, chunk, variants) {
             Ok(results) => results,
             Err(e) => variants.iter().map(|_| Err(e.clone())).collect(),
         }

@@ -29,6 +29,17 @@ pub struct Chunk {
     pub etag: String,
 }
 
+/// An ETag naming exactly these bytes. (A chunk's cache key cannot serve: the key a listener's
+/// chunk was found under may be a step behind the track's newest description, e.g. just after
+/// its full profile replaced the fast one.)
+fn etag_of(bytes: &[u8]) -> String {
+    format!(
+        "\"{:016x}{:08x}\"",
+        xxhash_rust::xxh3::xxh3_64(bytes),
+        bytes.len() as u32
+    )
+}
+
 /// Which listener a request speaks for: its user, and the id its client sent (if any).
 #[derive(Clone, Debug)]
 pub struct ListenerRef<'a> {
@@ -179,11 +190,11 @@ impl PlaybackService {
             .get_chunk_for(Some(&listener), TrackId(id), n, variant)
             .await?;
         Ok(Chunk {
+            etag: etag_of(&bytes),
             bytes,
             tier: tier.as_str(),
             start_sample: range.start,
             samples: range.end - range.start,
-            etag: info.etag(n, variant),
         })
     }
 
