@@ -257,6 +257,12 @@ async fn the_loudness_setting_round_trips_and_the_cache_prefetches_what_is_playe
         })
         .await;
     assert!(got.is_some(), "the album variant was not prefetched");
+    // The track's cache status follows the user's mode: the worker fills the whole track in
+    // the album variant, and that is what completion counts.
+    let status = ts.wait_cache(theme, |s| s["fully_cached"] == true).await;
+    assert_eq!(status["loudness"], "album");
+    assert_eq!(status["cached"]["adaptive.album"], status["total_chunks"]);
+    assert_eq!(status["cached"]["original"], status["total_chunks"]);
     // One that says track mode gets the track variant.
     let r = ts
         .post_json(

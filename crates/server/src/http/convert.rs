@@ -246,12 +246,14 @@ impl From<&auralis_cache::TrackStatus> for dto::TrackCacheStatus {
             .map(|v| (v.variant.name().to_string(), v.cached_chunks))
             .collect();
         cached.entry("original".into()).or_insert(0);
-        cached.entry(s.preset.to_string()).or_insert(0);
+        let processed = auralis_cache::Variant::processed(s.preset, s.loudness);
+        cached.entry(processed.name().to_string()).or_insert(0);
         dto::TrackCacheStatus {
             track_id: s.track.0,
             total_chunks: s.total_chunks,
             cached,
             preset: s.preset.to_string(),
+            loudness: s.loudness.to_string(),
             percent: s.percent,
             fully_cached: s.fully_cached,
             seconds_to_full: s.seconds_to_full,
@@ -284,6 +286,7 @@ pub fn event_wire(e: &app::Event) -> (&'static str, String) {
         E::TrackProgress {
             track,
             preset,
+            loudness,
             percent,
             cached_chunks,
             total_chunks,
@@ -292,16 +295,22 @@ pub fn event_wire(e: &app::Event) -> (&'static str, String) {
             json(&dto::TrackProgressEvent {
                 track_id: *track,
                 preset: preset.to_string(),
+                loudness: loudness.to_string(),
                 percent: *percent,
                 cached_chunks: *cached_chunks,
                 total_chunks: *total_chunks,
             }),
         ),
-        E::TrackCached { track, preset } => (
+        E::TrackCached {
+            track,
+            preset,
+            loudness,
+        } => (
             "track_cached",
             json(&dto::TrackCachedEvent {
                 track_id: *track,
                 preset: preset.to_string(),
+                loudness: loudness.to_string(),
             }),
         ),
         E::Evicted { track } => ("evicted", json(&dto::TrackIdEvent { track_id: *track })),

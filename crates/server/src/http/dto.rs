@@ -270,6 +270,8 @@ pub struct TrackCacheStatus {
     pub cached: std::collections::BTreeMap<String, u64>,
     /// The preset `percent` refers to (the current one).
     pub preset: String,
+    /// The loudness mode `percent` refers to (the current one): `track` or `album`.
+    pub loudness: String,
     /// Chunks of the original and the current preset in tier 2, over twice the chunk count.
     pub percent: f64,
     pub fully_cached: bool,
@@ -297,6 +299,8 @@ pub struct TrackProgressEvent {
     pub track_id: i64,
     /// The preset the completion refers to (with the original).
     pub preset: String,
+    /// `track` or `album`: which processed variant of the preset.
+    pub loudness: String,
     pub percent: f64,
     pub cached_chunks: u64,
     pub total_chunks: u64,
@@ -313,6 +317,8 @@ pub struct TrackIdEvent {
 pub struct TrackCachedEvent {
     pub track_id: i64,
     pub preset: String,
+    /// `track` or `album`.
+    pub loudness: String,
 }
 
 /// A user account (never its password).
