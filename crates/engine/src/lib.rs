@@ -327,12 +327,18 @@ impl Engine {
         if let Some(p) = self.profiles.lock().get(&info.id) {
             return Ok(p);
         }
-        if let Some(p) = self.store.load_profile(info.id)? {
-            return Ok(self.remember(info.id, p));
+        if let Some(p) = self.load_remembered(info.id)? {
+            return Ok(p);
         }
         let fast = self.compute_fast(info)?;
-        let kept = self.store_profile_once(info.id, fast)?;
-        Ok(self.remember(info.id, kept))
+        self.store_profile_once(info.id, fast)
+    }
+
+    /// The stored profile, remembered (under the store lock, so a full profile stored
+    /// meanwhile is never overwritten in memory by the fast one read before it).
+    fn load_remembered(&self, id: TrackId) -> Result<Option<Arc<Profile>>, RenderError> {
+        let _guard = self.profile_store.lock();
+        Ok(self.store.load_profile(id)?.map(|p| self.remember(id, p)))
     }
 
     /// The fast profile playback computes (deterministic: the same file gives the same
@@ -389,13 +395,18 @@ impl Engine {
         Ok(builder.finish())
     }
 
-    fn store_profile_once(&self, id: TrackId, candidate: Profile) -> Result<Profile, RenderError> {
+    /// Stores `candidate` unless a profile is stored; remembers and returns the stored one.
+    fn store_profile_once(
+        &self,
+        id: TrackId,
+        candidate: Profile,
+    ) -> Result<Arc<Profile>, RenderError> {
         let _guard = self.profile_store.lock();
         if let Some(existing) = self.store.load_profile(id)? {
-            return Ok(existing);
+            return Ok(self.remember(id, existing));
         }
         self.store.save_profile(id, &candidate)?;
-        Ok(candidate)
+        Ok(self.remember(id, candidate))
     }
 
     /// Stores a full profile, replacing a fast one (and remembers it under the same lock, so
@@ -422,6 +433,7 @@ impl Engine {
         if let Some(p) = self.profiles.lock().get(&id) {
             return Ok(Some(p.kind));
         }
+        let _guard = self.profile_store.lock();
         let kind = self.store.load_profile(id)?.map(|p| p.kind);
         self.kinds.lock().insert(id, kind);
         Ok(kind)
@@ -473,7 +485,7 @@ impl Engine {
 
     /// The album gain (dB) of `info`'s album for `preset` (blocking: on first use it reads
     /// the profile of every track of the album, computing and storing a fast profile for a
-    /// track never analysed). A track of the album that cannot be opened is left out.
+    /// track never analysed). A track of the album that cannot be decoded is left out.
     pub fn album_gain(&self, info: &TrackInfo, preset: Preset) -> Result<f64, RenderError> {
         let key = self.profile_key(info)?;
         self.album_gain_from(info, preset, key.album_full)
@@ -506,9 +518,13 @@ impl Engine {
             };
             match profile {
                 Ok(p) => profiles.push(p),
-                Err(e) => {
+                // An undecodable track is left out (it always will be, so the gain stays a
+                // function of the key); anything else fails rather than give a gain that a
+                // later computation would not repeat.
+                Err(e) if e.kind == RenderErrorKind::Undecodable => {
                     tracing::warn!(track = %member, error = %e, "album gain: track left out");
                 }
+                Err(e) => return Err(e),
             }
         }
         let refs: Vec<&Profile> = profiles.iter().map(|p| p.as_ref()).collect();
