@@ -170,8 +170,8 @@ impl ProfileKey {
         )
     }
 
-    /// Reads a key text back, if it names this album.
-    pub fn parse(text: &str, album: &AlbumRef) -> Option<ProfileKey> {
+    /// Reads a key text back: the key and the album membership hash it names.
+    pub fn parse(text: &str) -> Option<(ProfileKey, u64)> {
         let rest = text.strip_prefix("profile=")?;
         let (own, rest) = rest.split_once(";album=")?;
         let (hash, full) = rest.split_once('.')?;
@@ -185,7 +185,8 @@ impl ProfileKey {
             "fast" => false,
             _ => return None,
         };
-        (u64::from_str_radix(hash, 16).ok()? == album.key).then_some(ProfileKey { own, album_full })
+        let hash = u64::from_str_radix(hash, 16).ok()?;
+        Some((ProfileKey { own, album_full }, hash))
     }
 }
 
@@ -636,17 +637,13 @@ impl Engine {
         variants: &[Variant],
     ) -> Result<Vec<Result<Vec<u8>, RenderError>>, RenderError> {
         let info = self.track_info(id)?;
-        let key = if processed_key.is_empty() {
-            self.profile_key(&info)?
+        let (key, album_hash) = if processed_key.is_empty() {
+            (self.profile_key(&info)?, info.album.key)
         } else {
-            ProfileKey::parse(processed_key, &info.album).ok_or_else(|| {
+            ProfileKey::parse(processed_key).ok_or_else(|| {
                 RenderError::new(
-                    RenderErrorKind::Changed,
-                    format!(
-                        "track {id} ({}): its album changed since the chunk was asked for; \
-                         rescan the library",
-                        info.file.relative
-                    ),
+                    RenderErrorKind::Internal,
+                    format!("track {id}: unreadable processed key {processed_key:?}"),
                 )
             })?
         };
@@ -654,6 +651,19 @@ impl Engine {
         let mut album_gains = Vec::new();
         for v in variants {
             if let Variant::Album(preset) = *v {
+                // Chunks keyed by an album membership a rescan has changed since cannot be
+                // mastered any more (the old album's gain is gone): the listener's next
+                // position update moves it to the new key.
+                if album_hash != info.album.key {
+                    return Err(RenderError::new(
+                        RenderErrorKind::Changed,
+                        format!(
+                            "track {id} ({}): its album changed since the chunk was asked \
+                             for; ask again",
+                            info.file.relative
+                        ),
+                    ));
+                }
                 if !album_gains.iter().any(|(p, _)| *p == preset) {
                     let gain = self.album_gain_from(&info, preset, key.album_full)?;
                     album_gains.push((preset, gain));

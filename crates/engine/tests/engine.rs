@@ -8,7 +8,7 @@ use std::sync::Arc;
 use auralis_analysis::{Profile, ProfileKind};
 use auralis_cache::{Renderer, TrackId, Variant};
 use auralis_core::{FileSignature, Preset};
-use auralis_engine::{Engine, RenderError, RenderErrorKind, TrackFile, TrackStore};
+use auralis_engine::{Engine, ProfileKey, RenderError, RenderErrorKind, TrackFile, TrackStore};
 use parking_lot::Mutex;
 
 fn fixture(name: &str) -> PathBuf {
@@ -158,6 +158,13 @@ fn a_full_profile_replaces_the_fast_one_under_a_new_key() {
         "{after:?}"
     );
     assert_ne!(after.processed_key, before.processed_key);
+    let (old, old_album) = ProfileKey::parse(&before.processed_key).unwrap();
+    let (new, new_album) = ProfileKey::parse(&after.processed_key).unwrap();
+    assert_eq!((old.own, new.own), (ProfileKind::Fast, ProfileKind::Full));
+    // An album of one: its gain comes from full profiles exactly when its own does.
+    assert_eq!((old.album_full, new.album_full), (false, true));
+    assert_eq!(old_album, new_album);
+    assert!(ProfileKey::parse("profile=half;album=00.full").is_none());
     assert_eq!(
         (after.signature, after.chunk_count),
         (before.signature, before.chunk_count)
