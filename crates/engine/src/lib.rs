@@ -322,8 +322,9 @@ impl Engine {
         }
     }
 
-    /// The track's profile (blocking): in memory, else stored, else a fast profile computed
-    /// now and stored (see the crate docs for why it then never changes).
+    /// The track's current profile (blocking): in memory, else stored, else a fast profile
+    /// computed now and stored (the analysis replaces it with the full one later; see the
+    /// crate docs' profile rule).
     pub fn profile(&self, info: &TrackInfo) -> Result<Arc<Profile>, RenderError> {
         if let Some(p) = self.profiles.lock().get(&info.id) {
             return Ok(p);
