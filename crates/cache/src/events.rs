@@ -2,7 +2,7 @@
 //! to listeners (SSE). Subscribe with [`crate::Cache::subscribe`]. A slow subscriber lags (and
 //! is told so by `broadcast`); the cache never waits for subscribers.
 
-use crate::{Preset, Tier, TrackId, Variant};
+use crate::{Loudness, Preset, Tier, TrackId, Variant};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -19,6 +19,8 @@ pub enum CacheEvent {
     TrackProgress {
         track: TrackId,
         preset: Preset,
+        /// Track or album loudness: which processed variant of `preset`.
+        loudness: Loudness,
         cached_chunks: u64,
         total_chunks: u64,
         percent: f64,
@@ -27,6 +29,7 @@ pub enum CacheEvent {
     TrackFullyCached {
         track: TrackId,
         preset: Preset,
+        loudness: Loudness,
         seconds: Option<f64>,
     },
     /// A whole track left tier 2 (LRU, budget or clear). `track` is `None` when no track id is

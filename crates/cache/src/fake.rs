@@ -157,6 +157,7 @@ impl Renderer for FakeRenderer {
             format: "flac16".into(),
             chunk_len: 441_000,
             dsp_version: self.dsp_version.load(Ordering::SeqCst) as u32,
+            processed_key: String::new(),
         })
     }
 

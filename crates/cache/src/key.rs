@@ -26,6 +26,10 @@ pub struct TrackDesc {
     pub chunk_len: u64,
     /// The DSP version (`auralis_master::DSP_VERSION`).
     pub dsp_version: u32,
+    /// What the processed variants depend on besides the file and the DSP version, as the
+    /// renderer names it (the engine: the album's membership, see its album rule); empty when
+    /// nothing. A renderer must change it whenever that changes.
+    pub processed_key: String,
 }
 
 impl TrackDesc {
@@ -33,14 +37,15 @@ impl TrackDesc {
     pub(crate) fn key_text(&self) -> String {
         let s = &self.signature;
         format!(
-            "size={};mtime_ns={};content={:016x};dsp={};chunk_len={};format={};chunks={}",
+            "size={};mtime_ns={};content={:016x};dsp={};chunk_len={};format={};chunks={};processed={}",
             s.size,
             s.mtime_ns,
             s.content_hash,
             self.dsp_version,
             self.chunk_len,
             self.format.escape_default(),
-            self.chunk_count
+            self.chunk_count,
+            self.processed_key.escape_default()
         )
     }
 }
@@ -81,6 +86,7 @@ mod tests {
             format: "flac16".into(),
             chunk_len: 441_000,
             dsp_version: 1,
+            processed_key: String::new(),
         }
     }
 
@@ -104,6 +110,9 @@ mod tests {
         assert_ne!(TrackKey::of(&d).hash, base);
         let mut d = desc();
         d.format = "flac24".into();
+        assert_ne!(TrackKey::of(&d).hash, base);
+        let mut d = desc();
+        d.processed_key = "album=1".into();
         assert_ne!(TrackKey::of(&d).hash, base);
     }
 }

@@ -42,7 +42,7 @@ mod tier1;
 mod tier2;
 mod worker;
 
-pub use auralis_core::{FileSignature, Preset, TrackId, Variant};
+pub use auralis_core::{FileSignature, Loudness, Preset, TrackId, Variant};
 pub use events::CacheEvent;
 pub use key::TrackDesc;
 pub use listener::ListenerKey;
@@ -70,6 +70,21 @@ pub trait Renderer: Send + Sync + 'static {
         chunk: u64,
         variants: &[Variant],
     ) -> Vec<Result<Vec<u8>, RenderError>>;
+
+    /// [`Renderer::render`] for chunks stored under a description whose `processed_key` was
+    /// `processed_key`: a renderer whose processed audio depends on more than the file (the
+    /// engine: which profile, which album gain) must render exactly what that key names, even
+    /// if a newer description names something else by now. The default ignores the key.
+    fn render_keyed(
+        &self,
+        track: TrackId,
+        processed_key: &str,
+        chunk: u64,
+        variants: &[Variant],
+    ) -> Vec<Result<Vec<u8>, RenderError>> {
+        let _ = processed_key;
+        self.render(track, chunk, variants)
+    }
 }
 
 /// What kind of failure a [`Renderer`] reports, so the caller can answer without parsing the

@@ -19,7 +19,7 @@ use crate::streams::{valid_stream_name, StreamFile, StreamWriter};
 use crate::tier1::{HotKey, Tier1};
 use crate::tier2::{DiskStore, Index, TrackEntry};
 use crate::worker::{self, FlightId, Outcome, Priority, Queue, Task, TrackRef, Waiter};
-use crate::{CacheError, ListenerKey, Preset, Renderer, TrackId, Variant};
+use crate::{CacheError, ListenerKey, Loudness, Preset, Renderer, TrackId, Variant};
 use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 use std::collections::HashSet;
@@ -78,13 +78,18 @@ struct Listener {
     track: TrackRef,
     chunk: u64,
     preset: Preset,
+    /// Track or album loudness: which processed variant of `preset` it plays.
+    loudness: Loudness,
     next: Option<TrackRef>,
     last_seen: Instant,
 }
 
 impl Listener {
     fn variants(&self) -> [Variant; 2] {
-        [Variant::Original, Variant::Processed(self.preset)]
+        [
+            Variant::Original,
+            Variant::processed(self.preset, self.loudness),
+        ]
     }
 
     /// Its hot chunks: the current one and the next one (the next track's first chunk when the
@@ -287,10 +292,11 @@ impl State {
             && !self.has_background_work(next_chunks)
     }
 
-    fn status(&self, track: TrackId, tref: &TrackRef, preset: Preset) -> TrackStatus {
+    /// Completion of the original and `processed` (a processed variant of either loudness).
+    fn status(&self, track: TrackId, tref: &TrackRef, processed: Variant) -> TrackStatus {
         let total = tref.chunk_count;
         let entry = self.index.get(tref.hash);
-        let processed = Variant::Processed(preset);
+        let preset = processed.preset().unwrap_or_default();
         let (mut variants, cached, bytes) = match entry {
             Some(e) => {
                 let v: Vec<VariantCount> = e
@@ -322,11 +328,12 @@ impl State {
             track,
             total_chunks: total,
             preset,
+            loudness: processed.loudness().unwrap_or_default(),
             variants,
             cached_chunks: cached,
             percent,
             fully_cached: cached == 2 * total,
-            seconds_to_full: entry.and_then(|e| e.full.get(&preset).copied().flatten()),
+            seconds_to_full: entry.and_then(|e| e.full.get(&processed).copied().flatten()),
             tier1_chunks: self.tier1.count_track(tref.hash),
             tier2_bytes: bytes,
             pinned: self.pinned().contains(&tref.hash),
@@ -334,26 +341,26 @@ impl State {
         }
     }
 
-    /// The presets whose completion a new chunk of `variant` on `hash` changes.
-    fn presets_for(&self, hash: u64, variant: Variant) -> Vec<Preset> {
-        if let Variant::Processed(p) = variant {
-            return vec![p];
+    /// The processed variants whose completion a new chunk of `variant` on `hash` changes.
+    fn processed_for(&self, hash: u64, variant: Variant) -> Vec<Variant> {
+        if variant.preset().is_some() {
+            return vec![variant];
         }
-        let mut presets: Vec<Preset> = self
+        let mut processed: Vec<Variant> = self
             .listeners
             .iter()
             .filter(|l| l.track.hash == hash || l.next.as_ref().is_some_and(|n| n.hash == hash))
-            .map(|l| l.preset)
+            .map(|l| l.variants()[1])
             .collect();
         if let Some(e) = self.index.get(hash) {
-            presets.extend(e.chunks.keys().filter_map(|v| v.preset()));
+            processed.extend(e.chunks.keys().filter(|v| v.preset().is_some()));
         }
-        presets.sort_unstable();
-        presets.dedup();
-        if presets.is_empty() {
-            presets.push(Preset::default());
+        processed.sort_unstable();
+        processed.dedup();
+        if processed.is_empty() {
+            processed.push(Variant::Processed(Preset::default()));
         }
-        presets
+        processed
     }
 
     /// Evicts tracks over the limits; returns the events and the directories to delete.
@@ -600,29 +607,32 @@ impl Shared {
                 };
                 answers.push((waiters, answer));
             }
-            let mut presets: Vec<Preset> = stored
+            let mut processed: Vec<Variant> = stored
                 .iter()
-                .flat_map(|&v| st.presets_for(track.hash, v))
+                .flat_map(|&v| st.processed_for(track.hash, v))
                 .collect();
-            presets.sort_unstable();
-            presets.dedup();
-            for preset in presets {
-                let status = st.status(track.track, &track, preset);
+            processed.sort_unstable();
+            processed.dedup();
+            for variant in processed {
+                let status = st.status(track.track, &track, variant);
+                let (preset, loudness) = (status.preset, status.loudness);
                 events.push(CacheEvent::TrackProgress {
                     track: track.track,
                     preset,
+                    loudness,
                     cached_chunks: status.cached_chunks,
                     total_chunks: status.total_chunks,
                     percent: status.percent,
                 });
                 if status.fully_cached {
                     if let Some(e) = st.index.get_mut(track.hash) {
-                        if !e.full.contains_key(&preset) {
+                        if !e.full.contains_key(&variant) {
                             let secs = e.started.elapsed().as_secs_f64();
-                            e.full.insert(preset, Some(secs));
+                            e.full.insert(variant, Some(secs));
                             events.push(CacheEvent::TrackFullyCached {
                                 track: track.track,
                                 preset,
+                                loudness,
                                 seconds: Some(secs),
                             });
                         }
@@ -732,6 +742,7 @@ impl Cache {
             hash: key.hash,
             key_text: key.text.into(),
             chunk_count: desc.chunk_count,
+            processed_key: desc.processed_key.into(),
         })
     }
 
@@ -759,6 +770,22 @@ impl Cache {
         preset: Preset,
         next: Option<TrackId>,
     ) -> Result<(), CacheError> {
+        self.update_position_in(listener, track, chunk, preset, Loudness::Track, next)
+            .await
+    }
+
+    /// [`Cache::update_position`] for a listener that plays the processed variant of `preset`
+    /// in loudness mode `loudness` ([`Variant::processed`]): that variant is the one kept hot
+    /// and prefetched for it.
+    pub async fn update_position_in(
+        &self,
+        listener: &ListenerKey,
+        track: TrackId,
+        chunk: u64,
+        preset: Preset,
+        loudness: Loudness,
+        next: Option<TrackId>,
+    ) -> Result<(), CacheError> {
         let current = self.describe(track).await?;
         if chunk >= current.chunk_count {
             return Err(CacheError::OutOfRange {
@@ -783,6 +810,7 @@ impl Cache {
                     l.track = current.clone();
                     l.chunk = chunk;
                     l.preset = preset;
+                    l.loudness = loudness;
                     l.next = next;
                     l.last_seen = now;
                 }
@@ -806,6 +834,7 @@ impl Cache {
                         track: current.clone(),
                         chunk,
                         preset,
+                        loudness,
                         next,
                         last_seen: now,
                     });
@@ -834,6 +863,25 @@ impl Cache {
         for l in st.listeners.iter_mut().filter(|l| l.key.user == user) {
             if l.preset != preset {
                 l.preset = preset;
+                changed += 1;
+            }
+        }
+        if changed > 0 {
+            st.retain_hot();
+            shared.work.notify_all();
+        }
+        changed
+    }
+
+    /// Every listener of `user` now plays the processed variants in loudness mode `loudness`:
+    /// their hot chunks and background work switch to it. Returns how many changed.
+    pub fn set_user_loudness(&self, user: i64, loudness: Loudness) -> usize {
+        let shared = &self.shared;
+        let mut st = shared.state.lock();
+        let mut changed = 0;
+        for l in st.listeners.iter_mut().filter(|l| l.key.user == user) {
+            if l.loudness != loudness {
+                l.loudness = loudness;
                 changed += 1;
             }
         }
@@ -900,6 +948,7 @@ impl Cache {
                 track: l.track.track,
                 chunk: l.chunk,
                 preset: l.preset,
+                loudness: l.loudness,
                 next: l.next.as_ref().map(|n| n.track),
                 idle_seconds: now.saturating_duration_since(l.last_seen).as_secs_f64(),
             })
@@ -1022,8 +1071,19 @@ impl Cache {
         track: TrackId,
         preset: Preset,
     ) -> Result<TrackStatus, CacheError> {
+        self.track_status_of(track, Variant::Processed(preset))
+            .await
+    }
+
+    /// Cache status of one track: completion of the original and the processed variant
+    /// `processed` (a preset in either loudness mode).
+    pub async fn track_status_of(
+        &self,
+        track: TrackId,
+        processed: Variant,
+    ) -> Result<TrackStatus, CacheError> {
         let tref = self.track_ref(track).await?;
-        Ok(self.shared.state.lock().status(track, &tref, preset))
+        Ok(self.shared.state.lock().status(track, &tref, processed))
     }
 
     /// True when every chunk of the original and `preset` is in tier 2.

@@ -44,6 +44,8 @@ pub struct TrackStatus {
     pub total_chunks: u64,
     /// The preset completion refers to (the one asked about).
     pub preset: Preset,
+    /// ... in this loudness mode.
+    pub loudness: crate::Loudness,
     /// Every variant with chunks in tier 2 (other presets included).
     pub variants: Vec<VariantCount>,
     /// Chunks of the original and the preset in tier 2 (at most `2 * total_chunks`).
@@ -118,6 +120,8 @@ pub struct ListenerStatus {
     pub track: TrackId,
     pub chunk: u64,
     pub preset: Preset,
+    /// Track or album loudness (which processed variant of `preset` it plays).
+    pub loudness: crate::Loudness,
     pub next: Option<TrackId>,
     /// Seconds since its last position update.
     pub idle_seconds: f64,

@@ -18,7 +18,7 @@
 //!
 //! Not for: deciding what to keep (the index evicts on the manager's say-so).
 
-use crate::{Preset, TrackId, Variant};
+use crate::{TrackId, Variant};
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -374,7 +374,7 @@ pub(crate) struct TrackEntry {
     /// When caching work for it started in this process (for "seconds to full").
     pub started: Instant,
     /// The presets it was reported fully cached for, and how long that took.
-    pub full: HashMap<Preset, Option<f64>>,
+    pub full: HashMap<Variant, Option<f64>>,
 }
 
 impl TrackEntry {

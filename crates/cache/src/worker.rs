@@ -51,6 +51,8 @@ pub(crate) struct TrackRef {
     pub hash: u64,
     pub key_text: Arc<str>,
     pub chunk_count: u64,
+    /// The description's `processed_key`: what the chunks under this key are rendered with.
+    pub processed_key: Arc<str>,
 }
 
 pub(crate) struct Task {
@@ -266,7 +268,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
         let mut rendered = if missing.is_empty() {
             Vec::new()
         } else {
-            render_guarded(shared.renderer.as_ref(), track.track, chunk, &missing)
+            render_guarded(shared.renderer.as_ref(), &track, chunk, &missing)
         }
         .into_iter();
         let outcomes = names
@@ -306,11 +308,12 @@ pub(crate) fn run(shared: Arc<Shared>) {
 /// Calls the renderer, turning a panic or a wrong number of results into per-chunk errors.
 fn render_guarded(
     renderer: &dyn crate::Renderer,
-    track: TrackId,
+    track: &TrackRef,
     chunk: u64,
     variants: &[Variant],
 ) -> Vec<Result<Vec<u8>, RenderError>> {
-    match catch_unwind(AssertUnwindSafe(|| renderer.render(track, chunk, variants))) {
+    let render = || renderer.render_keyed(track.track, &track.processed_key, chunk, variants);
+    match catch_unwind(AssertUnwindSafe(render)) {
         Ok(results) if results.len() == variants.len() => results,
         Ok(results) => {
             let e = RenderError::new(
@@ -349,6 +352,7 @@ mod tests {
             hash: h,
             key_text: "k".into(),
             chunk_count: 10,
+            processed_key: "".into(),
         }
     }
 

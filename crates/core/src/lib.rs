@@ -1,5 +1,5 @@
 //! The small set of types that cross crate seams: which track ([`TrackId`]), which rendition
-//! of it ([`Variant`], [`Preset`]) and which version of its file ([`FileSignature`]).
+//! of it ([`Variant`], [`Preset`], [`Loudness`]) and which version of its file ([`FileSignature`]).
 //!
 //! Every stage names these the same way, so a value parsed once at the edge (an HTTP query,
 //! a cache directory name) travels through the cache and the engine without being turned back
@@ -8,10 +8,12 @@
 //! Not for: preset *parameters* (those are DSP and live in `auralis-master`), or anything with
 //! I/O beyond reading one file's signature.
 
+mod loudness;
 mod preset;
 mod signature;
 mod variant;
 
+pub use loudness::{Loudness, UnknownLoudness};
 pub use preset::{Preset, UnknownPreset};
 pub use signature::{mtime_ns, FileSignature};
 pub use variant::{InvalidVariant, Variant};

@@ -265,11 +265,25 @@ impl TrackAudio {
         chunk: u64,
         variants: &[Variant],
     ) -> Vec<Result<Vec<u8>, RenderError>> {
-        match self.decode_for_chunk(profile, chunk, variants) {
+        self.render_variants_with(profile, chunk, variants, &[])
+    }
+
+    /// [`TrackAudio::render_variants`] with the album gains (dB, per preset) that album
+    /// variants ([`Variant::Album`]) are mastered with ([`Plan::with_gain_db`]); an album
+    /// variant whose preset has no gain here fails.
+    pub fn render_variants_with(
+        &mut self,
+        profile: &Profile,
+        chunk: u64,
+        variants: &[Variant],
+        album_gains: &[(Preset, f64)],
+    ) -> Vec<Result<Vec<u8>, RenderError>> {
+        match self.decode_for_chunk(profile, chunk, variants, album_gains) {
             Ok(input) => {
                 let ctx = ChunkCtx {
                     path: &self.path,
                     profile,
+                    album_gains,
                     total: self.info.frames,
                     rate: self.info.rate,
                     depth: self.depth,
@@ -323,13 +337,15 @@ impl TrackAudio {
         profile: &Profile,
         chunk: u64,
         variants: &[Variant],
+        album_gains: &[(Preset, f64)],
     ) -> Result<ChunkInput, RenderError> {
         let range = self.chunk_range(chunk)?;
         let (mut from, mut to) = (range.start, range.end);
         for v in variants {
-            if let Variant::Processed(preset) = v {
+            if v.preset().is_some() {
                 self.check_profile(profile)?;
-                let plan = Plan::new(profile, *preset);
+            }
+            if let Some(plan) = plan_of(&self.path, profile, *v, album_gains)? {
                 from = from.min(range.start.saturating_sub(plan.preroll_frames()));
                 to = to.max((range.end + plan.latency_frames() as u64).min(self.info.frames));
             }
@@ -359,9 +375,32 @@ impl ChunkInput {
     }
 }
 
+/// The plan a variant is mastered with: `None` for the original, the track's plan for a
+/// processed variant, the plan at the album gain for an album variant.
+fn plan_of(
+    path: &Path,
+    profile: &Profile,
+    variant: Variant,
+    album_gains: &[(Preset, f64)],
+) -> Result<Option<Plan>, RenderError> {
+    match variant {
+        Variant::Original => Ok(None),
+        Variant::Processed(preset) => Ok(Some(Plan::new(profile, preset))),
+        Variant::Album(preset) => album_gains
+            .iter()
+            .find(|(p, _)| *p == preset)
+            .map(|(_, gain)| Some(Plan::with_gain_db(profile, preset, *gain)))
+            .ok_or_else(|| RenderError::Other {
+                path: path.to_path_buf(),
+                detail: format!("no album gain given for {variant}"),
+            }),
+    }
+}
+
 struct ChunkCtx<'a> {
     path: &'a Path,
     profile: &'a Profile,
+    album_gains: &'a [(Preset, f64)],
     total: u64,
     rate: u32,
     depth: BitDepth,
@@ -371,10 +410,9 @@ struct ChunkCtx<'a> {
 impl ChunkCtx<'_> {
     fn render(&self, variant: Variant) -> Result<Vec<u8>, RenderError> {
         let range = self.input.range.clone();
-        let (frames, dither) = match variant {
-            Variant::Original => (self.input.slice(range.clone()).to_vec(), false),
-            Variant::Processed(preset) => {
-                let plan = Plan::new(self.profile, preset);
+        let (frames, dither) = match plan_of(self.path, self.profile, variant, self.album_gains)? {
+            None => (self.input.slice(range.clone()).to_vec(), false),
+            Some(plan) => {
                 let r: Result<_, std::convert::Infallible> =
                     master_range(&plan, self.total, range.clone(), |r| {
                         Ok(self.input.slice(r).to_vec())

@@ -300,12 +300,12 @@ async fn enhancement_is_per_user_and_its_events_stay_private() {
         .unwrap();
     assert_eq!(
         bobs,
-        json!({"enabled": false, "preset": "warm", "intensity": 1.0})
+        json!({"enabled": false, "preset": "warm", "intensity": 1.0, "loudness": "track"})
     );
     let admins = ts.get_json("/api/enhancement").await;
     assert_eq!(
         admins,
-        json!({"enabled": true, "preset": "adaptive", "intensity": 1.0})
+        json!({"enabled": true, "preset": "adaptive", "intensity": 1.0, "loudness": "track"})
     );
     // The admin's own change is announced to the admin's stream; bob's two were not.
     let r = ts
@@ -318,7 +318,7 @@ async fn enhancement_is_per_user_and_its_events_stay_private() {
         .expect("the admin's enhancement event");
     assert_eq!(
         ev,
-        json!({"enabled": true, "preset": "adaptive", "intensity": 0.25})
+        json!({"enabled": true, "preset": "adaptive", "intensity": 0.25, "loudness": "track"})
     );
     ts.shutdown().await;
     // Persisted per user.

@@ -26,7 +26,7 @@ async fn enhancement_state_and_persistence() {
     let state = ts.get_json("/api/enhancement").await;
     assert_eq!(
         state,
-        json!({"enabled": true, "preset": "adaptive", "intensity": 1.0})
+        json!({"enabled": true, "preset": "adaptive", "intensity": 1.0, "loudness": "track"})
     );
 
     // Toggle without a body flips; with a body sets.
@@ -112,7 +112,8 @@ async fn enhancement_state_and_persistence() {
         Some(json!({"intensity": 0.25})),
     )
     .await;
-    let expected = json!({"enabled": false, "preset": "warm", "intensity": 0.25});
+    let expected =
+        json!({"enabled": false, "preset": "warm", "intensity": 0.25, "loudness": "track"});
     assert_eq!(v, expected);
     assert_eq!(ts.get_json("/api/enhancement").await, expected);
 

@@ -33,7 +33,7 @@ async fn events_over_sse() {
         .expect("enhancement event");
     assert_eq!(
         e,
-        json!({"enabled": true, "preset": "punchy", "intensity": 1.0})
+        json!({"enabled": true, "preset": "punchy", "intensity": 1.0, "loudness": "track"})
     );
 
     // Scan progress, ending idle with a report.

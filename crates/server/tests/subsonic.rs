@@ -1180,6 +1180,29 @@ async fn stream_offsets_raw_files_original_and_intensity() {
         })
         .fold(0.0, f32::max);
     assert!(worst <= 1.01 / 32768.0, "mix off by {worst}");
+
+    // Album loudness: the stream plays the album-mastered chunks (Theme shares its album).
+    let r = ts
+        .post_json(
+            "/api/enhancement/intensity",
+            serde_json::json!({"intensity": 1.0}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = ts
+        .post_json(
+            "/api/enhancement/loudness",
+            serde_json::json!({"mode": "album"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let album = chunks_of(&ts, id, "processed&loudness=album").await;
+    assert_ne!(bits(&album), bits(&mastered));
+    for _ in 0..2 {
+        // Streamed, then (kept in tier 2) read back.
+        let (_, b) = s.bytes("stream", &[("id", &sid)]).await;
+        assert_eq!(bits(&decode(&b, "flac").0), bits(&album));
+    }
     ts.shutdown().await;
 }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use auralis_cache::{Cache, CacheStats, ListenerStatus, Preset, TrackId, TrackStatus};
+use auralis_cache::{Cache, CacheStats, ListenerStatus, TrackId, TrackStatus, Variant};
 use auralis_engine::Engine;
 
 use super::error::Result;
@@ -28,11 +28,11 @@ impl CacheService {
         self.cache.listeners()
     }
 
-    /// Completion of the original and `preset` for one track.
-    pub async fn track_status(&self, id: i64, preset: Preset) -> Result<TrackStatus> {
+    /// Completion of the original and the processed variant `processed` for one track.
+    pub async fn track_status(&self, id: i64, processed: Variant) -> Result<TrackStatus> {
         let engine = self.engine.clone();
         tokio::task::spawn_blocking(move || engine.track_info(TrackId(id))).await??;
-        Ok(self.cache.track_status(TrackId(id), preset).await?)
+        Ok(self.cache.track_status_of(TrackId(id), processed).await?)
     }
 
     pub async fn clear(&self) -> Result<()> {

@@ -1,4 +1,5 @@
-//! The enhancement switch of each user: on/off, preset, intensity. Held in memory and answered
+//! The enhancement switch of each user: on/off, preset, intensity, loudness mode (track or
+//! album). Held in memory and answered
 //! from there at once (a user's state is read from SQLite the first time it is needed);
 //! persisted per user by a background task that always writes the latest state, so a burst of
 //! changes costs one write and no request waits on SQLite or audio work.
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use auralis_cache::{Cache, Preset};
+use auralis_cache::{Cache, Loudness, Preset};
 use auralis_library::Library;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,9 @@ pub struct EnhancementState {
     pub enabled: bool,
     pub preset: Preset,
     pub intensity: f32,
+    /// Track or album loudness; states stored before it existed read as track.
+    #[serde(default)]
+    pub loudness: Loudness,
 }
 
 impl Default for EnhancementState {
@@ -35,6 +39,7 @@ impl Default for EnhancementState {
             enabled: true,
             preset: Preset::default(),
             intensity: 1.0,
+            loudness: Loudness::Track,
         }
     }
 }
@@ -65,6 +70,11 @@ pub fn parse_preset(name: &str) -> Result<Preset> {
             known.join(", ")
         ))
     })
+}
+
+/// Parses a loudness mode, 400 for anything but `track` or `album`.
+pub fn parse_loudness(name: &str) -> Result<Loudness> {
+    Loudness::from_str(name).map_err(|e| Error::bad_request(e.to_string()))
 }
 
 /// Validates an intensity: a finite number in 0..=1.
@@ -133,6 +143,15 @@ impl EnhancementService {
         let preset = parse_preset(name)?;
         let state = self.change(user, |s| s.preset = preset).await?;
         self.cache.set_user_preset(user, preset);
+        Ok(state)
+    }
+
+    /// A new loudness mode: the user's listeners' hot chunks and background work move to the
+    /// processed variant of that mode at once.
+    pub async fn set_loudness(&self, user: i64, name: &str) -> Result<EnhancementState> {
+        let loudness = parse_loudness(name)?;
+        let state = self.change(user, |s| s.loudness = loudness).await?;
+        self.cache.set_user_loudness(user, loudness);
         Ok(state)
     }
 

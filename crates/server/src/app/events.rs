@@ -26,12 +26,17 @@ pub enum Event {
     TrackProgress {
         track: i64,
         preset: Preset,
+        loudness: auralis_cache::Loudness,
         percent: f64,
         cached_chunks: u64,
         total_chunks: u64,
     },
     /// Every chunk of the original and `preset` of a track is in tier 2.
-    TrackCached { track: i64, preset: Preset },
+    TrackCached {
+        track: i64,
+        preset: Preset,
+        loudness: auralis_cache::Loudness,
+    },
     /// A whole track left tier 2.
     Evicted { track: i64 },
     /// Scan or analysis progress.

@@ -333,19 +333,27 @@ async fn forward_cache_events(
             CacheEvent::TrackProgress {
                 track,
                 preset,
+                loudness,
                 cached_chunks,
                 total_chunks,
                 percent,
             } => Event::TrackProgress {
                 track: track.0,
                 preset,
+                loudness,
                 percent,
                 cached_chunks,
                 total_chunks,
             },
-            CacheEvent::TrackFullyCached { track, preset, .. } => Event::TrackCached {
+            CacheEvent::TrackFullyCached {
+                track,
+                preset,
+                loudness,
+                ..
+            } => Event::TrackCached {
                 track: track.0,
                 preset,
+                loudness,
             },
             CacheEvent::Evicted { track, .. } => match track {
                 Some(t) => Event::Evicted { track: t.0 },

@@ -11,11 +11,11 @@
 
 use std::sync::Arc;
 
-use auralis_cache::{Cache, ListenerKey, StreamFile, StreamWriter, TrackId, Variant};
+use auralis_cache::{Cache, ListenerKey, Loudness, StreamFile, StreamWriter, TrackId, Variant};
 use auralis_engine::{Engine, TrackInfo};
 use bytes::Bytes;
 
-use super::enhancement::{parse_preset, EnhancementService};
+use super::enhancement::{parse_loudness, parse_preset, EnhancementService};
 use super::error::{Error, Result};
 use super::people::PeopleService;
 use super::plays::PlayCounter;
@@ -27,6 +27,17 @@ pub struct Chunk {
     pub start_sample: u64,
     pub samples: u64,
     pub etag: String,
+}
+
+/// An ETag naming exactly these bytes. (A chunk's cache key cannot serve: the key a listener's
+/// chunk was found under may be a step behind the track's newest description, e.g. just after
+/// its full profile replaced the fast one.)
+fn etag_of(bytes: &[u8]) -> String {
+    format!(
+        "\"{:016x}{:08x}\"",
+        xxhash_rust::xxh3::xxh3_64(bytes),
+        bytes.len() as u32
+    )
 }
 
 /// Which listener a request speaks for: its user, and the id its client sent (if any).
@@ -80,23 +91,59 @@ impl PlaybackService {
         Ok(tokio::task::spawn_blocking(move || engine.track_info(TrackId(id))).await??)
     }
 
+    /// A track's facts and the gain (dB) that makes its original as loud as its processed
+    /// variant of `preset` (default: the user's) in `loudness` mode (default: track), from the
+    /// profiles (blocking work: may compute a never-analysed track's fast profile, and in album
+    /// mode the album's).
+    pub async fn metadata(
+        &self,
+        user: i64,
+        id: i64,
+        preset: Option<&str>,
+        loudness: Option<&str>,
+    ) -> Result<(Arc<TrackInfo>, f64)> {
+        let preset = match preset {
+            Some(p) => parse_preset(p)?,
+            None => self.enhancement.get(user).await?.preset,
+        };
+        let loudness = loudness
+            .map(parse_loudness)
+            .transpose()?
+            .unwrap_or_default();
+        let info = self.track_info(id).await?;
+        let engine = self.engine.clone();
+        let gain = tokio::task::spawn_blocking(move || {
+            engine.level_match_db(TrackId(id), preset, loudness)
+        })
+        .await??;
+        Ok((info, gain))
+    }
+
     /// The variant a request plays: `original` or `processed` (of `preset`, default the
-    /// user's), or by default the processed one when the user's enhancement is on.
+    /// user's, in `loudness` mode, default track), or by default the processed one when the
+    /// user's enhancement is on. The loudness mode is never taken from the user's setting, so
+    /// a chunk URL always names the same bytes.
     pub async fn variant_for(
         &self,
         user: i64,
         variant: Option<&str>,
         preset: Option<&str>,
+        loudness: Option<&str>,
     ) -> Result<Variant> {
         let state = self.enhancement.get(user).await?;
         let preset = match preset {
             Some(p) => parse_preset(p)?,
             None => state.preset,
         };
+        let loudness = loudness
+            .map(parse_loudness)
+            .transpose()?
+            .unwrap_or_default();
+        let processed = Variant::processed(preset, loudness);
         match variant {
             Some("original") => Ok(Variant::Original),
-            Some("processed") => Ok(Variant::Processed(preset)),
-            None if state.enabled => Ok(Variant::Processed(preset)),
+            Some("processed") => Ok(processed),
+            None if state.enabled => Ok(processed),
             None => Ok(Variant::Original),
             Some(other) => Err(Error::bad_request(format!(
                 "unknown variant {other:?}: use original or processed"
@@ -105,7 +152,8 @@ impl PlaybackService {
     }
 
     /// Chunk `n` of a track through the cache. `variant` is `original` or `processed`
-    /// (default: processed when enhancement is on); `preset` defaults to the current one.
+    /// (default: processed when enhancement is on); `preset` defaults to the current one,
+    /// `loudness` to track.
     pub async fn chunk(
         &self,
         who: ListenerRef<'_>,
@@ -113,8 +161,11 @@ impl PlaybackService {
         n: u64,
         variant: Option<&str>,
         preset: Option<&str>,
+        loudness: Option<&str>,
     ) -> Result<Chunk> {
-        let variant = self.variant_for(who.user, variant, preset).await?;
+        let variant = self
+            .variant_for(who.user, variant, preset, loudness)
+            .await?;
         self.chunk_of(who, id, n, variant).await
     }
 
@@ -139,24 +190,27 @@ impl PlaybackService {
             .get_chunk_for(Some(&listener), TrackId(id), n, variant)
             .await?;
         Ok(Chunk {
+            etag: etag_of(&bytes),
             bytes,
             tier: tier.as_str(),
             start_sample: range.start,
             samples: range.end - range.start,
-            etag: info.etag(n, variant),
         })
     }
 
-    /// The listener is at `position_s` of `track` and `next` plays after it: drives the worker,
-    /// and counts a play when this listener has heard enough of the track (see `plays`).
+    /// The listener is at `position_s` of `track` and `next` plays after it, in `loudness`
+    /// mode (default: the user's setting): drives the worker, and counts a play when this
+    /// listener has heard enough of the track (see `plays`).
     pub async fn update_position(
         &self,
         who: ListenerRef<'_>,
         track: i64,
         position_s: f64,
         next: Option<i64>,
+        loudness: Option<&str>,
     ) -> Result<()> {
-        let (listener, duration) = self.place(&who, track, position_s, next).await?;
+        let loudness = loudness.map(parse_loudness).transpose()?;
+        let (listener, duration) = self.place(&who, track, position_s, next, loudness).await?;
         let now = self.started.elapsed().as_secs_f64();
         let played =
             self.plays
@@ -177,16 +231,20 @@ impl PlaybackService {
         track: i64,
         position_s: f64,
     ) -> Result<()> {
-        self.place(&who, track, position_s, None).await.map(|_| ())
+        self.place(&who, track, position_s, None, None)
+            .await
+            .map(|_| ())
     }
 
-    /// Tells the cache where a listener is; returns its key and the track's duration.
+    /// Tells the cache where a listener is and which loudness mode it plays (default: the
+    /// user's setting); returns its key and the track's duration.
     async fn place(
         &self,
         who: &ListenerRef<'_>,
         track: i64,
         position_s: f64,
         next: Option<i64>,
+        loudness: Option<Loudness>,
     ) -> Result<(ListenerKey, f64)> {
         let listener = Self::key(who)?;
         if !position_s.is_finite() || position_s < 0.0 {
@@ -206,9 +264,16 @@ impl PlaybackService {
                 return Err(Error::not_found(format!("no track with id {n}")));
             }
         }
-        let preset = self.enhancement.get(who.user).await?.preset;
+        let state = self.enhancement.get(who.user).await?;
         self.cache
-            .update_position(&listener, TrackId(track), chunk, preset, next.map(TrackId))
+            .update_position_in(
+                &listener,
+                TrackId(track),
+                chunk,
+                state.preset,
+                loudness.unwrap_or(state.loudness),
+                next.map(TrackId),
+            )
             .await?;
         Ok((listener, tl.duration_seconds()))
     }

@@ -2,9 +2,10 @@
 //! no profile yet. One job at a time, on its own low-priority thread, so it never competes
 //! with playback for the async runtime; progress is published on the event bus.
 //!
-//! Profiles follow one rule (see `auralis-engine`): a track keeps the first profile stored for its
-//! file version. The analysis stores a full profile only if playback has not stored a fast one
-//! meanwhile, so the audio of a cached chunk can never change under its key.
+//! Profiles follow one rule (see `auralis-engine`): the kind of profile is part of a processed
+//! chunk's cache key. The analysis replaces a fast profile stored by playback with the full
+//! one, which moves the track's later chunks to a new key; the audio under a key never
+//! changes.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use auralis_analysis::Profile;
-use auralis_cache::TrackId;
+use auralis_cache::{FileSignature, TrackId};
 use auralis_engine::{RenderError, RenderErrorKind, TrackFile, TrackStore};
 use auralis_library::{Library, LibraryError};
 
@@ -67,5 +67,26 @@ impl TrackStore for LibraryStore {
 
     fn save_waveform(&self, track: TrackId, peaks: &[u8]) -> Result<(), RenderError> {
         self.0.set_waveform(track.0, peaks).map_err(store_error)
+    }
+
+    fn album_members(&self, track: TrackId) -> Result<Vec<(TrackId, FileSignature)>, RenderError> {
+        let Some(album) = self
+            .0
+            .track(track.0)
+            .map_err(store_error)?
+            .and_then(|t| t.album_id)
+        else {
+            return Ok(Vec::new());
+        };
+        let tracks = self
+            .0
+            .album(album)
+            .map_err(store_error)?
+            .map(|a| a.tracks)
+            .unwrap_or_default();
+        Ok(tracks
+            .into_iter()
+            .map(|t| (TrackId(t.id), t.signature))
+            .collect())
     }
 }

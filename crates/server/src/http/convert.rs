@@ -176,12 +176,14 @@ impl From<EnhancementState> for dto::Enhancement {
             enabled: s.enabled,
             preset: s.preset.to_string(),
             intensity: s.intensity,
+            loudness: s.loudness.to_string(),
         }
     }
 }
 
-impl From<&TrackInfo> for dto::StreamMetadata {
-    fn from(i: &TrackInfo) -> Self {
+/// A track's timeline and format, with the level-match gain asked for.
+impl From<(&TrackInfo, f64)> for dto::StreamMetadata {
+    fn from((i, level_match_db): (&TrackInfo, f64)) -> Self {
         let tl = &i.timeline;
         dto::StreamMetadata {
             track_id: i.id.0,
@@ -197,6 +199,7 @@ impl From<&TrackInfo> for dto::StreamMetadata {
                 .map(|p| p.to_string())
                 .collect(),
             bit_depth: i.bits,
+            level_match_db,
         }
     }
 }
@@ -243,12 +246,14 @@ impl From<&auralis_cache::TrackStatus> for dto::TrackCacheStatus {
             .map(|v| (v.variant.name().to_string(), v.cached_chunks))
             .collect();
         cached.entry("original".into()).or_insert(0);
-        cached.entry(s.preset.to_string()).or_insert(0);
+        let processed = auralis_cache::Variant::processed(s.preset, s.loudness);
+        cached.entry(processed.name().to_string()).or_insert(0);
         dto::TrackCacheStatus {
             track_id: s.track.0,
             total_chunks: s.total_chunks,
             cached,
             preset: s.preset.to_string(),
+            loudness: s.loudness.to_string(),
             percent: s.percent,
             fully_cached: s.fully_cached,
             seconds_to_full: s.seconds_to_full,
@@ -281,6 +286,7 @@ pub fn event_wire(e: &app::Event) -> (&'static str, String) {
         E::TrackProgress {
             track,
             preset,
+            loudness,
             percent,
             cached_chunks,
             total_chunks,
@@ -289,16 +295,22 @@ pub fn event_wire(e: &app::Event) -> (&'static str, String) {
             json(&dto::TrackProgressEvent {
                 track_id: *track,
                 preset: preset.to_string(),
+                loudness: loudness.to_string(),
                 percent: *percent,
                 cached_chunks: *cached_chunks,
                 total_chunks: *total_chunks,
             }),
         ),
-        E::TrackCached { track, preset } => (
+        E::TrackCached {
+            track,
+            preset,
+            loudness,
+        } => (
             "track_cached",
             json(&dto::TrackCachedEvent {
                 track_id: *track,
                 preset: preset.to_string(),
+                loudness: loudness.to_string(),
             }),
         ),
         E::Evicted { track } => ("evicted", json(&dto::TrackIdEvent { track_id: *track })),

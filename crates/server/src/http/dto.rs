@@ -148,6 +148,18 @@ pub struct StreamMetadata {
     pub total_chunks: u64,
     pub presets: Vec<String>,
     pub bit_depth: u32,
+    /// The gain (dB) that makes the original as loud as the processed variant of `preset` in
+    /// the `loudness` mode asked for (the caller's preset and track mode by default).
+    pub level_match_db: f64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MetadataQuery {
+    /// The preset `level_match_db` refers to; defaults to the current enhancement preset.
+    pub preset: Option<String>,
+    /// `track` (default) or `album`: the loudness mode `level_match_db` refers to.
+    pub loudness: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -159,6 +171,9 @@ pub struct ChunkQuery {
     pub preset: Option<String>,
     /// The listener (player tab) asking, as in `/api/player/position`; default `default`.
     pub listener: Option<String>,
+    /// `track` (default) or `album`: the processed variant's loudness mode. Never taken from
+    /// the user's setting, so a URL always names the same bytes.
+    pub loudness: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -169,6 +184,9 @@ pub struct Position {
     /// The listener (one player tab or app) reporting, chosen by the client (1-64 printable
     /// ASCII characters); without one, the user's `default` listener.
     pub listener: Option<String>,
+    /// `track` or `album`: the loudness mode the listener plays (what the cache prefetches);
+    /// without it, the user's setting.
+    pub loudness: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -176,6 +194,14 @@ pub struct Enhancement {
     pub enabled: bool,
     pub preset: String,
     pub intensity: f32,
+    /// `track` or `album`.
+    pub loudness: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoudnessRequest {
+    /// `track` or `album`.
+    pub mode: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -244,6 +270,8 @@ pub struct TrackCacheStatus {
     pub cached: std::collections::BTreeMap<String, u64>,
     /// The preset `percent` refers to (the current one).
     pub preset: String,
+    /// The loudness mode `percent` refers to (the current one): `track` or `album`.
+    pub loudness: String,
     /// Chunks of the original and the current preset in tier 2, over twice the chunk count.
     pub percent: f64,
     pub fully_cached: bool,
@@ -271,6 +299,8 @@ pub struct TrackProgressEvent {
     pub track_id: i64,
     /// The preset the completion refers to (with the original).
     pub preset: String,
+    /// `track` or `album`: which processed variant of the preset.
+    pub loudness: String,
     pub percent: f64,
     pub cached_chunks: u64,
     pub total_chunks: u64,
@@ -287,6 +317,8 @@ pub struct TrackIdEvent {
 pub struct TrackCachedEvent {
     pub track_id: i64,
     pub preset: String,
+    /// `track` or `album`.
+    pub loudness: String,
 }
 
 /// A user account (never its password).

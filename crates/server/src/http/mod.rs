@@ -94,6 +94,7 @@ fn api_router(request_timeout: std::time::Duration) -> OpenApiRouter<App> {
         .routes(routes!(enhancement::toggle))
         .routes(routes!(enhancement::preset))
         .routes(routes!(enhancement::intensity))
+        .routes(routes!(enhancement::loudness))
         .routes(routes!(cache::stats))
         .routes(routes!(cache::track))
         .routes(routes!(cache::clear))

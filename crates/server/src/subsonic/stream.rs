@@ -63,7 +63,8 @@ pub fn app_listener(c: &str) -> String {
 enum Source {
     One(Variant),
     Mixed {
-        preset: auralis_cache::Preset,
+        /// The processed variant (the user's preset in the user's loudness mode).
+        processed: Variant,
         wet: f32,
     },
 }
@@ -73,8 +74,8 @@ impl Source {
     fn name(&self, format: StreamFormat) -> String {
         let source = match self {
             Source::One(v) => v.name().to_string(),
-            Source::Mixed { preset, wet } => {
-                format!("{}@{}", preset.name(), (wet * 100.0).round() as u32)
+            Source::Mixed { processed, wet } => {
+                format!("{}@{}", processed.name(), (wet * 100.0).round() as u32)
             }
         };
         let format = match format {
@@ -89,13 +90,14 @@ impl Source {
 
 async fn source_for(app: &App, user: i64) -> Result<Source, Error> {
     let state = app.playback.enhancement(user).await?;
+    let processed = Variant::processed(state.preset, state.loudness);
     Ok(if !state.enabled || state.intensity <= 0.0 {
         Source::One(Variant::Original)
     } else if state.intensity >= 1.0 {
-        Source::One(Variant::Processed(state.preset))
+        Source::One(processed)
     } else {
         Source::Mixed {
-            preset: state.preset,
+            processed,
             wet: state.intensity,
         }
     })
@@ -284,8 +286,8 @@ async fn fetch(
     };
     match source {
         Source::One(v) => one(v).await,
-        Source::Mixed { preset, wet } => {
-            let (o, p) = tokio::try_join!(one(Variant::Original), one(Variant::Processed(preset)))?;
+        Source::Mixed { processed, wet } => {
+            let (o, p) = tokio::try_join!(one(Variant::Original), one(processed))?;
             let mixed = tokio::task::spawn_blocking(move || mix_chunks(&o, &p, wet)).await?;
             mixed
                 .map(Bytes::from)

@@ -26,8 +26,9 @@ pub async fn track(
     Auth(caller): Auth,
     Path(id): Path<i64>,
 ) -> Result<Json<dto::TrackCacheStatus>> {
-    let preset = enhancement.get(caller.user.id).await?.preset;
-    Ok(Json((&cache.track_status(id, preset).await?).into()))
+    let state = enhancement.get(caller.user.id).await?;
+    let processed = auralis_cache::Variant::processed(state.preset, state.loudness);
+    Ok(Json((&cache.track_status(id, processed).await?).into()))
 }
 
 #[utoipa::path(delete, path = "/api/cache", tag = "cache",

@@ -43,6 +43,17 @@ pub async fn preset(
     Ok(Json(state.into()))
 }
 
+#[utoipa::path(post, path = "/api/enhancement/loudness", tag = "enhancement", request_body = dto::LoudnessRequest,
+    responses((status = 200, body = dto::Enhancement), (status = 400, body = ErrorBody)))]
+pub async fn loudness(
+    State(enhancement): State<EnhancementService>,
+    Auth(caller): Auth,
+    JsonBody(body): JsonBody<dto::LoudnessRequest>,
+) -> Result<Json<dto::Enhancement>> {
+    let state = enhancement.set_loudness(caller.user.id, &body.mode).await?;
+    Ok(Json(state.into()))
+}
+
 #[utoipa::path(post, path = "/api/enhancement/intensity", tag = "enhancement", request_body = dto::IntensityRequest,
     responses((status = 200, body = dto::Enhancement), (status = 400, body = ErrorBody)))]
 pub async fn intensity(

@@ -21,7 +21,13 @@ pub async fn position(
         id: p.listener.as_deref(),
     };
     playback
-        .update_position(who, p.track_id, p.position_s, p.next_track_id)
+        .update_position(
+            who,
+            p.track_id,
+            p.position_s,
+            p.next_track_id,
+            p.loudness.as_deref(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

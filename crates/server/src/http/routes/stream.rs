@@ -12,15 +12,24 @@ use crate::http::error::ErrorBody;
 use crate::http::extract::{Path, Query};
 
 #[utoipa::path(get, path = "/api/stream/{id}/metadata", tag = "stream",
-    params(("id" = i64, Path, description = "Track id")),
+    params(("id" = i64, Path, description = "Track id"), dto::MetadataQuery),
     responses((status = 200, body = dto::StreamMetadata), (status = 404, body = ErrorBody),
         (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn metadata(
     State(playback): State<PlaybackService>,
-    _auth: Auth,
+    Auth(caller): Auth,
     Path(id): Path<i64>,
+    Query(q): Query<dto::MetadataQuery>,
 ) -> Result<Json<dto::StreamMetadata>> {
-    Ok(Json(playback.track_info(id).await?.as_ref().into()))
+    let (info, level_match_db) = playback
+        .metadata(
+            caller.user.id,
+            id,
+            q.preset.as_deref(),
+            q.loudness.as_deref(),
+        )
+        .await?;
+    Ok(Json((info.as_ref(), level_match_db).into()))
 }
 
 #[utoipa::path(get, path = "/api/stream/{id}/chunk/{n}", tag = "stream",
@@ -46,7 +55,14 @@ pub async fn chunk(
         id: q.listener.as_deref(),
     };
     let chunk = playback
-        .chunk(who, id, n, q.variant.as_deref(), q.preset.as_deref())
+        .chunk(
+            who,
+            id,
+            n,
+            q.variant.as_deref(),
+            q.preset.as_deref(),
+            q.loudness.as_deref(),
+        )
         .await?;
     let etag = HeaderValue::from_str(&chunk.etag).unwrap_or(HeaderValue::from_static("\"\""));
     let common = [
