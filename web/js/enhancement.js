@@ -22,11 +22,12 @@ export function showEnh() {
 }
 
 export function applyEnh(next) {
-  const before = state.enh.preset;
+  const { preset, loudness } = state.enh;
   state.enh = { ...state.enh, ...next };
   engine.setEnhancement(state.enh);
   showEnh();
-  if (state.enh.preset !== before) emit('preset', state.enh.preset);
+  // 'preset': the processed rendition changed (its preset or its loudness mode)
+  if (state.enh.preset !== preset || state.enh.loudness !== loudness) emit('preset', state.enh.preset);
 }
 
 let persistSeq = 0;

@@ -136,14 +136,21 @@ export function showCache(c) {
   seekBar.setFull(pct >= 100);
 }
 
+/** Whether a cache status or event is about the rendition this page plays (preset and
+ *  loudness mode; a server that predates album mode sends no `loudness`). */
+const sameRendition = (d) => d.preset === state.enh.preset && (d.loudness ?? 'track') === state.enh.loudness;
+
+/** The processed variant's name in the cache's events: the preset, `.album` in album mode. */
+const renditionName = () => (state.enh.loudness === 'album' ? `${state.enh.preset}.album` : state.enh.preset);
+
 /** Server events about the cache, for the playing track. */
 export const cacheEvents = {
   chunk_cached: (d) => { if (d.track_id === current()?.id) seekBar.chunkCached(d.chunk, d.variant); },
   track_progress: (d) => {
-    if (d.track_id === current()?.id && d.preset === state.enh.preset) showCache({ trackId: d.track_id, percent: d.percent, full: d.percent >= 100 });
+    if (d.track_id === current()?.id && sameRendition(d)) showCache({ trackId: d.track_id, percent: d.percent, full: d.percent >= 100 });
   },
   track_cached: (d) => {
-    if (d.track_id === current()?.id && d.preset === state.enh.preset) showCache({ trackId: d.track_id, percent: 100, full: true });
+    if (d.track_id === current()?.id && sameRendition(d)) showCache({ trackId: d.track_id, percent: 100, full: true });
   },
   evicted: (d) => {
     if (d.track_id !== current()?.id) return;
@@ -153,13 +160,14 @@ export const cacheEvents = {
   },
 };
 
-// A new preset changes what counts as cached (the original and that preset's chunks).
+// A new preset or loudness mode changes what counts as cached (the original and that
+// rendition's chunks).
 bus.addEventListener('preset', () => {
-  seekBar.setPreset(state.enh.preset);
+  seekBar.setPreset(renditionName());
   const t = current();
   if (!t) return;
   api.cacheStatus(t.id).then((c) => {
-    if (current()?.id === t.id && c.preset === state.enh.preset) {
+    if (current()?.id === t.id && sameRendition(c)) {
       state.cache = null;
       showCache({ trackId: t.id, percent: c.percent, full: c.fully_cached });
     }

@@ -145,6 +145,8 @@ enum Kind {
     Seek,
     /// The chunk after that one, asked for at once (the player has nothing decoded ahead).
     AfterSeek,
+    /// The first chunks of the first track a listener plays (cold: nothing announced it).
+    FirstStart,
     /// The first chunks of the track a listener moves on to (prefetched at P3).
     TrackStart,
     /// The processed variant refetched after a preset change.
@@ -268,9 +270,9 @@ async fn player(shared: Arc<Shared>, n: usize, queue: Vec<i64>, args: Arc<Args>,
     let mut started = Instant::now();
     let mut full_seen = false;
     let mut preset_gen = shared.preset_gen.load(std::sync::atomic::Ordering::SeqCst);
-    shared.both(&me, track, 0, Kind::TrackStart).await;
+    shared.both(&me, track, 0, Kind::FirstStart).await;
     shared
-        .both(&me, track, 1.min(m.chunks - 1), Kind::TrackStart)
+        .both(&me, track, 1.min(m.chunks - 1), Kind::FirstStart)
         .await;
     let mut fetched_to = 1u64;
     let t0 = Instant::now();
