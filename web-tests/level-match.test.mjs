@@ -4,6 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPlayer, playAlbum, setEnhancement } from './lib/harness.mjs';
+import { measureOriginal } from './lib/measure.mjs';
 
 /** In the page: records `before` s, clicks the toggle, records `afterS` s; returns the
  *  K-weighted loudness (dB, ungated) of the two sides, skipping the ramp, and the peak after. */
@@ -74,7 +75,7 @@ describe('level-matched A/B (real server, headless chromium)', () => {
   });
   after(async () => h?.close());
 
-  it('is on by default, and the toggle keeps the loudness heard (< 0.5 LU), both ways', async () => {
+  it('is on by default, and the toggle keeps the loudness heard (< 0.5 LU), both ways', async (t) => {
     assert.equal(await page.isChecked('#level-match'), true, 'level-matched by default');
     await playAlbum(page);
     await setEnhancement(page, { enabled: true, preset: 'adaptive', intensity: 1 });
@@ -90,20 +91,26 @@ describe('level-matched A/B (real server, headless chromium)', () => {
     const on = await toggleLoudness(page);
     assert.equal(on.enabled, true);
     for (const [what, r] of [['on → off', off], ['off → on', on]]) {
+      t.diagnostic(`${what}: ${r.before.toFixed(2)} dB before, ${r.after.toFixed(2)} dB after (level_match_db ${meta.level_match_db.toFixed(2)})`);
       assert.ok(Math.abs(r.after - r.before) < 0.5, `${what}: ${r.before.toFixed(2)} dB before, ${r.after.toFixed(2)} dB after`);
     }
   });
 
-  it('without it the same toggle drops by the level match, and the original is heard exactly', async () => {
+  it('without it the same toggle drops by the level match, and the original is heard exactly', async (t) => {
     await setEnhancement(page, { enabled: true, levelMatch: false });
     await page.evaluate(() => T.processedReady());
     const id = await page.evaluate(() => window.auralis.engine.trackId);
     const meta = await page.evaluate(async (id) => (await fetch(`/api/stream/${id}/metadata?preset=adaptive`)).json(), id);
     const off = await toggleLoudness(page);
     const drop = off.before - off.after;
+    t.diagnostic(`plain original: ${drop.toFixed(2)} dB quieter (level_match_db ${meta.level_match_db.toFixed(2)})`);
     // the measure that passed above can fail: here it sees the whole difference
     assert.ok(drop > 3, `plain original only ${drop.toFixed(2)} dB quieter`);
     assert.ok(Math.abs(drop - meta.level_match_db) < 0.5, `dropped ${drop.toFixed(2)} dB, level_match_db ${meta.level_match_db}`);
+    // the plain path is the file itself, sample for sample
+    const exact = await measureOriginal(page, 6, 1, [id]);
+    assert.notEqual(exact.L, null, 'could not align the recording with the original');
+    assert.equal(exact.cmp.bad, 0, `${exact.cmp.bad} samples differ from the original`);
     await setEnhancement(page, { levelMatch: true });
   });
 

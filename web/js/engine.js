@@ -54,7 +54,7 @@ const SAFE_CURVE = (() => {
   for (let i = 0; i < n; i++) {
     const a = Math.abs(((2 * i) / (n - 1) - 1) * RANGE);
     const y = a <= KNEE ? a : KNEE + (CEILING - KNEE) * Math.tanh((a - KNEE) / (CEILING - KNEE));
-    curve[i] = i < (n - 1) / 2 ? -y : y;
+    curve[i] = (i < (n - 1) / 2 ? -y : y) / RANGE; // scaled back up by RANGE after the shaper
   }
   return curve;
 })();
