@@ -508,9 +508,14 @@ impl Library {
             .and_then(|json| serde_json::from_str(&json).ok()))
     }
 
-    /// Ids of the tracks the background analysis has work for: no current profile, or no
-    /// current waveform; in id order.
-    pub fn tracks_to_analyse(&self) -> Result<Vec<i64>> {
+    /// Ids of the tracks the background analysis has work for, in id order: no current
+    /// profile, a profile that is not the full analysis of format `profile_version` (a fast
+    /// profile stored by playback, or one written by an older analysis, such as one made before
+    /// the loudness calibrations existed), or no current waveform.
+    ///
+    /// The profile is opaque JSON to the library except for these two fields, `"kind"`
+    /// (`"Full"` or `"Fast"`) and `"version"`, which every profile format has carried.
+    pub fn tracks_to_analyse(&self, profile_version: u32) -> Result<Vec<i64>> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT t.id FROM tracks t
@@ -518,10 +523,14 @@ impl Library {
                     AND p.mtime_ns = t.mtime_ns AND p.content_hash = t.content_hash
                  LEFT JOIN waveforms w ON w.track_id = t.id AND w.size = t.size
                     AND w.mtime_ns = t.mtime_ns AND w.content_hash = t.content_hash
-                 WHERE p.track_id IS NULL OR w.track_id IS NULL ORDER BY t.id",
+                 WHERE p.track_id IS NULL OR w.track_id IS NULL
+                    OR json_valid(p.data) = 0
+                    OR coalesce(json_extract(p.data, '$.kind'), '') <> 'Full'
+                    OR coalesce(json_extract(p.data, '$.version'), 0) < ?1
+                 ORDER BY t.id",
             )?;
             let ids = stmt
-                .query_map([], |r| r.get(0))?
+                .query_map([profile_version], |r| r.get(0))?
                 .collect::<rusqlite::Result<Vec<i64>>>()?;
             Ok(ids)
         })

@@ -679,6 +679,44 @@ fn profiles_are_stored_per_track_and_go_stale_when_the_file_changes() {
     let missing = env.lib.tracks_without_profile().unwrap();
     assert_eq!(missing.len(), 7);
     assert!(!missing.contains(&intro.id) && !missing.contains(&castle.id));
+    // The analysis has work for every track (no waveform yet): with waveforms, only for
+    // profiles that are not the current format's full analysis.
+    assert_eq!(env.lib.tracks_to_analyse(2).unwrap().len(), 9);
+    let all: Vec<i64> = env
+        .lib
+        .tracks(None, 100, 0)
+        .unwrap()
+        .0
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    for id in &all {
+        env.lib.set_waveform(*id, &[1, 2, 3]).unwrap();
+    }
+    let full = |version: u32| format!("{{\"version\":{version},\"kind\":\"Full\"}}");
+    let others: Vec<i64> = all
+        .iter()
+        .copied()
+        .filter(|id| *id != intro.id && *id != castle.id)
+        .collect();
+    for id in &others {
+        env.lib.set_profile_json(*id, &full(2)).unwrap();
+    }
+    assert_eq!(env.lib.tracks_to_analyse(2).unwrap(), {
+        let mut v = vec![intro.id, castle.id]; // no kind; not a profile's shape at all
+        v.sort();
+        v
+    });
+    env.lib.set_profile_json(intro.id, &full(2)).unwrap();
+    env.lib
+        .set_profile_json(castle.id, "{\"version\":2,\"kind\":\"Fast\"}")
+        .unwrap();
+    assert_eq!(env.lib.tracks_to_analyse(2).unwrap(), vec![castle.id]);
+    env.lib.set_profile_json(castle.id, &full(1)).unwrap();
+    assert_eq!(env.lib.tracks_to_analyse(2).unwrap(), vec![castle.id]);
+    assert!(env.lib.tracks_to_analyse(1).unwrap().is_empty());
+    env.lib.set_profile_json(intro.id, "not json").unwrap();
+    assert_eq!(env.lib.tracks_to_analyse(1).unwrap(), vec![intro.id]);
     assert!(matches!(
         env.lib.set_profile_json(i64::MAX, "{}"),
         Err(LibraryError::TrackNotFound(_))

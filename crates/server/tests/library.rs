@@ -182,3 +182,47 @@ async fn missing_music_folder_is_reported_not_fatal() {
     assert_eq!(ts.get_json("/api/health").await["tracks"], 0);
     ts.shutdown().await;
 }
+
+/// A library analysed by an older release keeps profiles of an older format (before the
+/// loudness calibrations): they are never rendered from, and the next scan analyses those
+/// tracks again, so upgraded libraries get the calibrated loudness too.
+#[tokio::test]
+async fn profiles_of_an_older_analysis_are_analysed_again() {
+    let music = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    standard_library(music.path());
+    let ts = TestServer::start(music.path(), data.path()).await;
+    let id = ts.tracks().await[0]["id"].as_i64().unwrap();
+    ts.shutdown().await;
+
+    let db = data.path().join(auralis_server::config::LIBRARY_FILE);
+    let library = auralis_library::Library::open(&db).unwrap();
+    let version = |json: &str| serde_json::from_str::<Value>(json).unwrap()["version"].clone();
+    let stored = library.profile_json(id).unwrap().expect("analysed");
+    assert_eq!(version(&stored), json!(auralis_analysis::PROFILE_VERSION));
+    let to_analyse = || {
+        library
+            .tracks_to_analyse(auralis_analysis::PROFILE_VERSION)
+            .unwrap()
+    };
+    assert!(!to_analyse().contains(&id));
+    let mut old: Value = serde_json::from_str(&stored).unwrap();
+    old["version"] = json!(1);
+    old["calibration"] = json!([]);
+    library.set_profile_json(id, &old.to_string()).unwrap();
+    assert!(to_analyse().contains(&id));
+    drop(library);
+
+    let ts = TestServer::start(music.path(), data.path()).await;
+    ts.start_scan().await;
+    ts.wait_scan_idle().await;
+    ts.shutdown().await;
+    let library = auralis_library::Library::open(&db).unwrap();
+    let again = library.profile_json(id).unwrap().expect("analysed again");
+    assert_eq!(version(&again), json!(auralis_analysis::PROFILE_VERSION));
+    let calibrated: Value = serde_json::from_str(&again).unwrap();
+    assert!(
+        !calibrated["calibration"].as_array().unwrap().is_empty(),
+        "the new analysis calibrates"
+    );
+}

@@ -234,7 +234,10 @@ impl Scanner {
 
     /// Full profiles and waveforms for every track missing one, one track at a time.
     fn analyse(&self) {
-        let ids = match self.library.tracks_to_analyse() {
+        let ids = match self
+            .library
+            .tracks_to_analyse(auralis_analysis::PROFILE_VERSION)
+        {
             Ok(ids) => ids,
             Err(e) => {
                 tracing::error!(error = %e, "cannot list tracks to analyse");

@@ -54,7 +54,14 @@ impl TrackStore for LibraryStore {
     }
 
     fn load_profile(&self, track: TrackId) -> Result<Option<Profile>, RenderError> {
-        self.0.profile(track.0).map_err(store_error)
+        // A profile of an older analysis format is missing, like one that no longer parses:
+        // playback stores a fast profile in its place and the analysis (which lists it, see
+        // `Library::tracks_to_analyse`) the full one, so no chunk is ever rendered from it.
+        Ok(self
+            .0
+            .profile::<Profile>(track.0)
+            .map_err(store_error)?
+            .filter(|p| p.version >= auralis_analysis::PROFILE_VERSION))
     }
 
     fn save_profile(&self, track: TrackId, profile: &Profile) -> Result<(), RenderError> {
