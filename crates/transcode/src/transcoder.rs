@@ -114,6 +114,21 @@ impl ChunkTranscoder {
 
     /// Append the next chunk file of the track.
     pub fn push_chunk(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), TranscodeError> {
+        self.push_chunk_in_parts(bytes, out, usize::MAX, |_| {})
+    }
+
+    /// [`Self::push_chunk`], feeding a lossy encoder `part_frames` frames at a time and calling
+    /// `ready(out)` after each part, so a caller can send the first bytes of a stream before the
+    /// whole first chunk is encoded (a 10 s chunk takes 110-150 ms to encode; its first second
+    /// a tenth of that). `ready` may take what is in `out`. FLAC has one part (its frames are
+    /// copied, not encoded).
+    pub fn push_chunk_in_parts(
+        &mut self,
+        bytes: &[u8],
+        out: &mut Vec<u8>,
+        part_frames: usize,
+        mut ready: impl FnMut(&mut Vec<u8>),
+    ) -> Result<(), TranscodeError> {
         let index = self.chunks;
         match &mut self.kind {
             Kind::Flac(f) => f.push_chunk(bytes, out)?,
@@ -147,8 +162,14 @@ impl ChunkTranscoder {
                     });
                 }
                 self.pushed += ints.len() as u64;
-                enc.push(&to_f32(ints, chunk.info.bits), out)?;
+                for part in to_f32(ints, chunk.info.bits).chunks(part_frames.max(1)) {
+                    enc.push(part, out)?;
+                    ready(out);
+                }
             }
+        }
+        if matches!(self.kind, Kind::Flac(_)) {
+            ready(out);
         }
         self.chunks += 1;
         Ok(())

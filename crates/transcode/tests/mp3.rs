@@ -220,3 +220,32 @@ fn bad_parameters_and_misuse_are_errors() {
         Err(TranscodeError::InvalidChunk { .. })
     ));
 }
+
+/// The server sends a stream's first chunk a second at a time (`push_chunk_in_parts`): the
+/// parts, joined, are the bytes of the whole push, and there is more than one of them.
+#[test]
+fn a_chunk_pushed_in_parts_is_the_same_stream() {
+    let (frames, rate) = load("drascula-track2-20s.flac");
+    let chunks = chunks(&frames, rate, BitDepth::Sixteen, 441_000);
+    let total = chunk_truth(&chunks).len() as u64;
+    let format = StreamFormat::Mp3 { kbps: 320 };
+    let mut whole = ChunkTranscoder::new(format, rate, BitDepth::Sixteen, total, 0).unwrap();
+    let mut parts = ChunkTranscoder::new(format, rate, BitDepth::Sixteen, total, 0).unwrap();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for c in &chunks {
+        whole.push_chunk(c, &mut a).unwrap();
+        let mut calls = 0;
+        let mut out = Vec::new();
+        parts
+            .push_chunk_in_parts(c, &mut out, rate as usize, |o| {
+                calls += 1;
+                b.append(o);
+            })
+            .unwrap();
+        b.append(&mut out);
+        assert_eq!(calls, 10, "a 10 s chunk in 1 s parts");
+    }
+    whole.finish(&mut a).unwrap();
+    parts.finish(&mut b).unwrap();
+    assert_eq!(a, b);
+}

@@ -218,6 +218,8 @@ pub async fn stream(ctx: &Ctx, p: &Params) -> Answer {
         chunk_seconds: tl.chunk_seconds(),
         next_chunk: chunk0 + 1,
         transcoder: Some(transcoder),
+        rate: tl.sample_rate(),
+        started: false,
         writer,
         tx,
         complete: complete.clone(),
@@ -308,6 +310,10 @@ struct Producer {
     next_chunk: u64,
     /// On a blocking thread while a chunk is encoded.
     transcoder: Option<ChunkTranscoder>,
+    /// Sample rate of the chunks (the first chunk is encoded a second at a time).
+    rate: u32,
+    /// Whether the first chunk was encoded.
+    started: bool,
     writer: Option<auralis_cache::StreamWriter>,
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
     /// Set once every byte was handed over.
@@ -383,22 +389,51 @@ impl Producer {
             .take()
             .ok_or_else(|| Error::internal("the stream's encoder was lost after a failure"))?;
         let mut writer = self.writer.take();
+        // The first chunk goes out in parts as they are encoded (its first second, not all ten
+        // seconds, stands between the request and the first byte). A part is handed to the body
+        // only while the channel has room (it is empty at the start), so nothing waits here and
+        // the order holds: once a part does not fit, the rest goes out the usual way.
+        let early = (!self.started).then(|| self.tx.clone());
+        self.started = true;
+        let part_frames = (self.rate as usize).max(1);
         let (transcoder, writer, result) = tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
-            let r = match &chunk {
-                Some(b) => transcoder.push_chunk(b, &mut out),
-                None => transcoder.finish(&mut out),
-            };
-            let r = r.map_err(|e| Error::internal(format!("encoding: {e}")));
-            if r.is_ok() {
+            let mut keep = |part: &[u8]| {
                 if let Some(w) = writer.as_mut() {
-                    if let Err(e) = w.write(&out) {
+                    if let Err(e) = w.write(part) {
                         tracing::warn!(error = %e, "could not write the kept copy of a stream");
                         writer = None;
                     }
                 }
+            };
+            let mut held = Vec::new();
+            let mut early = early;
+            let r = match &chunk {
+                Some(b) => transcoder.push_chunk_in_parts(b, &mut out, part_frames, |out| {
+                    let Some(tx) = early.as_ref() else { return };
+                    if out.is_empty() {
+                        return;
+                    }
+                    let part = std::mem::take(out);
+                    keep(&part);
+                    if let Err(e) = tx.try_send(Ok(Bytes::from(part))) {
+                        if let mpsc::error::TrySendError::Full(Ok(part))
+                        | mpsc::error::TrySendError::Closed(Ok(part)) = e
+                        {
+                            held = part.to_vec();
+                        }
+                        early = None;
+                    }
+                }),
+                None => transcoder.finish(&mut out),
+            };
+            let r = r.map_err(|e| Error::internal(format!("encoding: {e}")));
+            if r.is_ok() {
+                keep(&out);
             }
-            (transcoder, writer, r.map(|()| out))
+            // What did not go out early goes first, then the rest of the chunk.
+            held.extend_from_slice(&out);
+            (transcoder, writer, r.map(|()| held))
         })
         .await?;
         self.transcoder = Some(transcoder);
