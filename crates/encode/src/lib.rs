@@ -105,6 +105,36 @@ pub fn encode_flac_with(
     Ok(w.finish()?.into_inner())
 }
 
+/// [`encode_flac`] on up to `threads` threads (segments of [`SEGMENT_BLOCKS`] blocks encoded
+/// in parallel, see [`write_flac_parallel`]); the same bytes. The chunk renderer uses it for
+/// the processed variant, whose encode is the last step on its thread while the original's
+/// thread is already done.
+pub fn encode_flac_threads(
+    frames: &[[f32; 2]],
+    rate: u32,
+    depth: BitDepth,
+    first_sample: u64,
+    dither: bool,
+    threads: usize,
+) -> Result<Vec<u8>, EncodeError> {
+    if threads <= 1 || frames.len() <= SEGMENT_BLOCKS * BLOCK_SIZE {
+        return encode_flac(frames, rate, depth, first_sample, dither);
+    }
+    let cap = 64 + frames.len() * (depth.bits() as usize / 8) * 2 * 6 / 10;
+    let out = write_flac_parallel(
+        Cursor::new(Vec::with_capacity(cap)),
+        frames,
+        rate,
+        depth,
+        first_sample,
+        dither,
+        &EncoderSettings::fast(),
+        threads,
+        |_| {},
+    )?;
+    Ok(out.into_inner())
+}
+
 /// Already-quantised integer frames to a standalone FLAC file (values must fit `depth`).
 pub fn encode_flac_i32(
     frames: &[[i32; 2]],

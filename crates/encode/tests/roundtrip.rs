@@ -4,8 +4,9 @@
 use std::io::Cursor;
 
 use auralis_encode::{
-    bit_depth_for, encode_flac, encode_flac_with, quantize, write_flac_parallel, BitDepth,
-    EncoderSettings, FlacWriter, ParallelFlacWriter, BLOCK_SIZE, SEGMENT_BLOCKS,
+    bit_depth_for, encode_flac, encode_flac_threads, encode_flac_with, quantize,
+    write_flac_parallel, BitDepth, EncoderSettings, FlacWriter, ParallelFlacWriter, BLOCK_SIZE,
+    SEGMENT_BLOCKS,
 };
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::formats::probe::Hint;
@@ -415,4 +416,24 @@ fn streaming_parallel_writer_matches_sequential() {
     .unwrap();
     w.write(&frames).unwrap();
     drop(w);
+}
+
+/// A chunk's processed variant is encoded on two threads: byte for byte what one thread writes,
+/// for a 10 s chunk at both depths, dithered or not, from a chunk's first sample; and a
+/// buffer shorter than one segment takes the one-thread path.
+#[test]
+fn chunk_encoded_on_threads_is_the_same_file() {
+    let frames = music(441_000, 7);
+    for depth in [BitDepth::Sixteen, BitDepth::TwentyFour] {
+        for dither in [false, true] {
+            let one = encode_flac(&frames, 44_100, depth, 882_000, dither).unwrap();
+            let two = encode_flac_threads(&frames, 44_100, depth, 882_000, dither, 2).unwrap();
+            assert!(one == two, "{depth:?} dither {dither}: the files differ");
+        }
+    }
+    let short = music(4_000, 3);
+    assert_eq!(
+        encode_flac_threads(&short, 48_000, BitDepth::Sixteen, 0, true, 2).unwrap(),
+        encode_flac(&short, 48_000, BitDepth::Sixteen, 0, true).unwrap()
+    );
 }

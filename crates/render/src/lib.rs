@@ -25,7 +25,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use auralis_analysis::Profile;
-use auralis_encode::{bit_depth_for, encode_flac, BitDepth, EncodeError};
+use auralis_encode::{bit_depth_for, encode_flac_threads, BitDepth, EncodeError};
 use auralis_master::{master_range, Plan};
 use auralis_source::{Source, SourceError, SourceInfo};
 use auralis_timeline::{Timeline, DEFAULT_CHUNK_SECONDS};
@@ -424,7 +424,11 @@ impl ChunkCtx<'_> {
                 (frames, true)
             }
         };
-        encode_flac(&frames, self.rate, self.depth, range.start, dither)
+        // The processed variant is encoded last (after the chain) while the original's thread
+        // is done by then: its segments go to two threads (same bytes, ~10 ms less per cold
+        // chunk with both variants).
+        let threads = if dither { 2 } else { 1 };
+        encode_flac_threads(&frames, self.rate, self.depth, range.start, dither, threads)
             .map_err(|e| RenderError::encode(self.path, e))
     }
 }
