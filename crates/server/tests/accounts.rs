@@ -68,15 +68,7 @@ async fn first_run_setup_once_sign_in_and_the_cookie() {
     let music = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let ts = TestServer::start_first_run(config(music.path(), data.path())).await;
-    let status: Value = ts
-        .anon
-        .get(ts.url("/api/auth/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: Value = get_json_as(&ts.anon, &ts.url("/api/auth/status")).await;
     assert_eq!(status, json!({"setup_required": true, "user": null}));
     // No default credentials: nothing signs in before setup.
     let r = ts
@@ -118,14 +110,7 @@ async fn first_run_setup_once_sign_in_and_the_cookie() {
     assert_eq!(body["user"]["name"], "Ada");
     assert_eq!(body["user"]["admin"], true);
     let ada = client_with_cookie(set.split(';').next().unwrap());
-    let status: Value = ada
-        .get(ts.url("/api/auth/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: Value = get_json_as(&ada, &ts.url("/api/auth/status")).await;
     assert_eq!(status["setup_required"], false);
     assert_eq!(status["user"]["name"], "Ada");
     // Setup happens once.
@@ -290,14 +275,7 @@ async fn enhancement_is_per_user_and_its_events_stay_private() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let bobs: Value = bob
-        .get(ts.url("/api/enhancement"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bobs: Value = get_json_as(&bob, &ts.url("/api/enhancement")).await;
     assert_eq!(
         bobs,
         json!({"enabled": false, "preset": "warm", "intensity": 1.0, "loudness": "track"})
@@ -325,14 +303,7 @@ async fn enhancement_is_per_user_and_its_events_stay_private() {
     let ts = TestServer::start(music.path(), data.path()).await;
     assert_eq!(ts.get_json("/api/enhancement").await["intensity"], 0.25);
     let bob = sign_in(&ts.base, "bob", "bob's password").await;
-    let bobs: Value = bob
-        .get(ts.url("/api/enhancement"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bobs: Value = get_json_as(&bob, &ts.url("/api/enhancement")).await;
     assert_eq!(bobs["preset"], "warm");
     ts.shutdown().await;
 }

@@ -64,23 +64,9 @@ async fn playlists_order_duplicates_visibility_and_m3u() {
     let p: Value = r.json().await.unwrap();
     assert_eq!(titles(&p), vec!["sine-44k", "Theme", "sine-44k", "Intro"]);
     // Bob sees the public playlist, may play it, may not change it.
-    let list: Value = bob
-        .get(ts.url("/api/playlists"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json_as(&bob, &ts.url("/api/playlists")).await;
     assert_eq!(list["items"][0]["mine"], false);
-    let seen: Value = bob
-        .get(ts.url(&format!("/api/playlists/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = get_json_as(&bob, &ts.url(&format!("/api/playlists/{id}"))).await;
     assert_eq!(titles(&seen).len(), 4);
     let r = bob
         .put(ts.url(&format!("/api/playlists/{id}")))
@@ -238,23 +224,9 @@ async fn favourites_are_marked_everywhere_and_only_for_their_user() {
         (1, 1, 1)
     );
     // Bob's view is untouched.
-    let bobs: Value = bob
-        .get(ts.url(&format!("/api/tracks/{intro}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bobs: Value = get_json_as(&bob, &ts.url(&format!("/api/tracks/{intro}"))).await;
     assert_eq!(bobs["favorite"], false);
-    let bob_fav: Value = bob
-        .get(ts.url("/api/favorites"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bob_fav: Value = get_json_as(&bob, &ts.url("/api/favorites")).await;
     assert_eq!(bob_fav["tracks"], json!([]));
     // Unmark; unknown items are 404.
     let r = ts
@@ -347,14 +319,7 @@ async fn plays_are_counted_from_listening_only() {
     // Bob's listening is bob's.
     listen(&bob, &ts.base, "q", a, &[0.0, 1.0, 2.0, 3.0]).await;
     assert_eq!(plays(a).await, 0);
-    let bobs: Value = bob
-        .get(ts.url(&format!("/api/tracks/{a}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bobs: Value = get_json_as(&bob, &ts.url(&format!("/api/tracks/{a}"))).await;
     assert_eq!(bobs["play_count"], 1);
     // History, newest first; albums by plays.
     let h = ts.get_json("/api/history?limit=10").await;
@@ -366,14 +331,7 @@ async fn plays_are_counted_from_listening_only() {
         .map(|i| i["track"]["id"].as_i64().unwrap())
         .collect();
     assert_eq!(played, vec![b, b]);
-    let bob_history: Value = bob
-        .get(ts.url("/api/history"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bob_history: Value = get_json_as(&bob, &ts.url("/api/history")).await;
     assert_eq!(bob_history["total"], 1);
     for sort in ["recent", "frequent"] {
         let albums = ts.get_json(&format!("/api/albums?sort={sort}")).await;
@@ -407,14 +365,7 @@ async fn the_queue_follows_the_user_from_one_session_to_another() {
     assert_eq!(r.status(), 204);
     // Another session of the same user (another device) finds it.
     let laptop = sign_in(&ts.base, ADMIN, ADMIN_PASSWORD).await;
-    let q: Value = laptop
-        .get(ts.url("/api/player/queue"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let q: Value = get_json_as(&laptop, &ts.url("/api/player/queue")).await;
     assert_eq!(q["track_ids"], json!([theme, intro, theme]));
     assert_eq!(
         (q["current_index"].as_u64(), q["position_s"].as_f64()),
@@ -423,14 +374,7 @@ async fn the_queue_follows_the_user_from_one_session_to_another() {
     assert!(q["updated_at"].as_i64().is_some());
     // Not another user.
     let bob = ts.add_user("bob", "bob's password", false).await;
-    let bq: Value = bob
-        .get(ts.url("/api/player/queue"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bq: Value = get_json_as(&bob, &ts.url("/api/player/queue")).await;
     assert_eq!(bq["track_ids"], json!([]));
     // Nonsense is refused.
     let r = ts

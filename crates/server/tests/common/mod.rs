@@ -222,6 +222,11 @@ pub fn session_cookie_of(resp: &reqwest::Response) -> String {
 }
 
 /// Signs in `name` on the server at `base`; the session cookie (`name=value`).
+/// `GET url` as `client` (another user, or no one), the answer's JSON whatever its status.
+pub async fn get_json_as(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 pub async fn sign_in_cookie(base: &str, name: &str, password: &str) -> String {
     let resp = reqwest::Client::new()
         .post(format!("{base}/api/auth/login"))
