@@ -1153,6 +1153,11 @@ async fn stream_offsets_raw_files_original_and_intensity() {
     let (_, b) = s.bytes("stream", &[("id", &sid)]).await;
     assert_eq!(bits(&decode(&b, "flac").0), bits(&original));
     assert!(s.ok("getSong", &[("id", &sid)]).await["song"]["transcodedSuffix"].is_null());
+    // A file that is not FLAC still streams as FLAC (from the original chunks).
+    let wav = format!("tr-{}", ts.track_id("sine-44k").await);
+    let song = s.ok("getSong", &[("id", &wav)]).await["song"].clone();
+    assert_eq!(song["suffix"], "wav");
+    assert_eq!(song["transcodedSuffix"], "flac");
 
     // Intensity 0.5: half of each, as the page mixes them (within one 16-bit step).
     ts.post_json(

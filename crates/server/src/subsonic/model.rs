@@ -105,7 +105,9 @@ pub fn song(t: &Track, marks: Option<&TrackMarks>, d: Delivery) -> Node {
         .opt("artistId", t.artist_id.map(ids::artist))
         .attr("type", "music")
         .attr("mediaType", "song");
-    if d.mastered {
+    // A `stream` without a format is FLAC from the chunks, mastered or not: say so for every
+    // song that is not a FLAC file already, and for every mastered one.
+    if d.mastered || suffix != "flac" {
         n = n
             .attr("transcodedContentType", "audio/flac")
             .attr("transcodedSuffix", "flac");
