@@ -94,8 +94,77 @@ fn every_preset_lands_on_target_on_the_fixtures() {
         "drascula-track1-8s-mono.flac",
         "drascula-track1-8s.m4a",
         "drascula-track1-8s.mp3",
+        "drascula-track1-8s.aiff",
+        "drascula-track1-8s.alac.m4a",
+        "drascula-track1-8s.ogg",
+        "drascula-track1-8s.opus",
+        "drascula-track1-8s.wav",
     ] {
         for line in assert_on_target(&fixture(name), dir.path()) {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// A 16-bit PCM WAV of `channels` channels at `rate`; `sample(frame, channel)` in -1..1.
+fn write_wav(
+    path: &Path,
+    rate: u32,
+    channels: u16,
+    frames: usize,
+    sample: impl Fn(usize, u16) -> f32,
+) {
+    let data_len = (frames * channels as usize * 2) as u32;
+    let mut b = Vec::with_capacity(44 + data_len as usize);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&channels.to_le_bytes());
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
+    b.extend_from_slice(&(channels * 2).to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..frames {
+        for c in 0..channels {
+            let v = (sample(i, c).clamp(-1.0, 1.0) * 32767.0).round() as i16;
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// The other off-target inputs: 8 kHz mono (resampled to 48 kHz by the source) and
+/// 5.1 (downmixed to stereo), made from the 20 s fixture.
+#[test]
+fn every_preset_lands_on_target_on_8khz_mono_and_5_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, rate) = read(&fixture("drascula-track2-20s.flac"));
+    let mono8k = dir.path().join("mono-8k.wav");
+    let n8 = x.len() * 8_000 / rate as usize;
+    write_wav(&mono8k, 8_000, 1, n8, |i, _| {
+        let f = x[(i * rate as usize / 8_000).min(x.len() - 1)];
+        (f[0] + f[1]) / 2.0
+    });
+    let surround = dir.path().join("surround-5.1.wav");
+    write_wav(&surround, rate, 6, x.len(), |i, c| {
+        let [l, r] = x[i];
+        match c {
+            0 => l,
+            1 => r,
+            2 => 0.5 * (l + r),
+            3 => 0.2 * (l + r),
+            4 => 0.5 * l,
+            _ => 0.5 * r,
+        }
+    });
+    for path in [mono8k, surround] {
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        for line in assert_on_target(&path, &out) {
             eprintln!("{line}");
         }
     }
