@@ -3,12 +3,16 @@
 //! the round trips (playlists, stars, ratings, scrobbles, the play queue), and `stream` in every
 //! format checked by decoding what arrives.
 mod common;
+// The transcode crate's sample comparisons (exact bits, clicks at chunk joins).
+#[path = "../../transcode/tests/common/compare.rs"]
+mod compare;
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use auralis_server::subsonic::ENDPOINTS;
 use common::*;
+use compare::{bits, join_vs_elsewhere};
 use serde_json::Value;
 
 /// Subsonic's own API version.
@@ -942,40 +946,6 @@ async fn chunks_of(ts: &TestServer, id: i64, variant: &str) -> Vec<[f32; 2]> {
         out.extend(decode(&r.bytes().await.unwrap(), "flac").0);
     }
     out
-}
-
-fn bits(frames: &[[f32; 2]]) -> Vec<[u32; 2]> {
-    frames
-        .iter()
-        .map(|f| [f[0].to_bits(), f[1].to_bits()])
-        .collect()
-}
-
-/// Per window: the largest difference; then the worst window touching a chunk join and the
-/// worst elsewhere (first and last windows left out).
-fn join_vs_elsewhere(a: &[[f32; 2]], b: &[[f32; 2]], joins: &[usize], win: usize) -> (f32, f32) {
-    let e: Vec<f32> = a
-        .chunks(win)
-        .zip(b.chunks(win))
-        .map(|(x, y)| {
-            x.iter()
-                .zip(y)
-                .map(|(p, q)| (p[0] - q[0]).abs().max((p[1] - q[1]).abs()))
-                .fold(0.0, f32::max)
-        })
-        .collect();
-    let near = |w: usize| joins.iter().any(|&j| (j / win).abs_diff(w) <= 1);
-    let inner = 2..e.len().saturating_sub(2);
-    let at = inner
-        .clone()
-        .filter(|&w| near(w))
-        .map(|w| e[w])
-        .fold(0.0, f32::max);
-    let away = inner
-        .filter(|&w| !near(w))
-        .map(|w| e[w])
-        .fold(0.0, f32::max);
-    (at, away)
 }
 
 #[tokio::test]

@@ -10,6 +10,9 @@ use auralis_encode::{encode_flac, BitDepth};
 use auralis_source::Source;
 use auralis_transcode::Frame;
 
+mod compare;
+pub use compare::*;
+
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures")).join(name)
 }
@@ -51,13 +54,6 @@ pub fn chunk_truth(chunks: &[Vec<u8>]) -> Vec<Frame> {
     chunks.iter().flat_map(|c| decode(c, "flac").0).collect()
 }
 
-pub fn bits(frames: &[Frame]) -> Vec<[u32; 2]> {
-    frames
-        .iter()
-        .map(|f| [f[0].to_bits(), f[1].to_bits()])
-        .collect()
-}
-
 /// Index of the first differing frame, if any (with the lengths) — readable failures.
 pub fn first_difference(a: &[Frame], b: &[Frame]) -> Option<(usize, usize, usize)> {
     if bits(a) == bits(b) {
@@ -73,44 +69,6 @@ pub fn first_difference(a: &[Frame], b: &[Frame]) -> Option<(usize, usize, usize
 
 pub fn lufs(frames: &[Frame], rate: u32) -> f64 {
     auralis_analysis::analyze(frames, rate).integrated_lufs
-}
-
-/// Per window of `win` frames: the largest |decoded - input| over both channels.
-pub fn window_errors(input: &[Frame], decoded: &[Frame], win: usize) -> Vec<f32> {
-    input
-        .chunks(win)
-        .zip(decoded.chunks(win))
-        .map(|(a, b)| {
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| (x[0] - y[0]).abs().max((x[1] - y[1]).abs()))
-                .fold(0.0, f32::max)
-        })
-        .collect()
-}
-
-/// Click check at chunk joins: the error of the windows touching a join is no larger than the
-/// largest error of the windows away from joins. Returns (worst at joins, worst elsewhere).
-pub fn join_vs_elsewhere(
-    input: &[Frame],
-    decoded: &[Frame],
-    joins: &[usize],
-    win: usize,
-) -> (f32, f32) {
-    let e = window_errors(input, decoded, win);
-    let near = |w: usize| joins.iter().any(|&j| (j / win).abs_diff(w) <= 1);
-    // Leave out the first and last windows (codec start-up and end).
-    let inner = 2..e.len().saturating_sub(2);
-    let at = inner
-        .clone()
-        .filter(|&w| near(w))
-        .map(|w| e[w])
-        .fold(0.0, f32::max);
-    let away = inner
-        .filter(|&w| !near(w))
-        .map(|w| e[w])
-        .fold(0.0, f32::max);
-    (at, away)
 }
 
 /// Durations of the packets (FLAC frames) of a FLAC stream, read by symphonia's demuxer.
