@@ -9,10 +9,10 @@
 //!
 //! Neither pass holds the track: blocks of [`crate::READ_BLOCK`] frames (~3 s; [`PIPE_BLOCK`] in
 //! the second pass) and a few encoder segments are in flight, so memory stays flat for any
-//! length (under 20 MiB of heap, measured in `tests/memory.rs`). The output is written to a
-//! temporary file in the output's directory and renamed over `output` only when everything
-//! succeeded, so a failure never leaves a half-written file. Album mode: analyse every file,
-//! take `auralis_master::album_loudness`, master each with its album plan.
+//! length (18-20 MiB of heap whatever the length, measured in `tests/memory.rs`). The output
+//! is written to a temporary file in the output's directory and renamed over `output` only
+//! when everything succeeded, so a failure never leaves a half-written file. Album mode:
+//! analyse every file, take `auralis_master::album_loudness`, master each with its album plan.
 //!
 //! Not for: chunks (see the crate root).
 
