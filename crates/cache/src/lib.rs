@@ -7,8 +7,8 @@
 //! * Tier 2 (disk): every chunk of recent tracks, both variants, whole-track LRU within a track
 //!   count and a byte budget; every active listener's track is pinned. Survives restarts.
 //! * The worker renders what is missing, by priority (P0 someone is waiting → P1 each
-//!   listener's current and next chunk → P2 the rest of each listener's track → P3 the start
-//!   of each listener's next track), round-robin between listeners, single-flight, on
+//!   listener's current and next chunk → P2 the start of each listener's next track → P3 the
+//!   rest of each listener's track), round-robin between listeners, single-flight, on
 //!   dedicated threads.
 //!
 //! The cache computes chunks through the [`Renderer`] trait, which the engine implements on

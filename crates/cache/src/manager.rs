@@ -216,14 +216,14 @@ impl State {
             Priority::P0 => None,
             Priority::P1 => l.hot().find_map(|(t, c)| missing(t, c, true)),
             Priority::P2 => {
+                let n = l.next.as_ref()?;
+                (0..next_chunks.min(n.chunk_count)).find_map(|c| missing(n, c, false))
+            }
+            Priority::P3 => {
                 let t = &l.track;
                 (l.chunk + 2..t.chunk_count)
                     .chain(0..l.chunk.min(t.chunk_count))
                     .find_map(|c| missing(t, c, false))
-            }
-            Priority::P3 => {
-                let n = l.next.as_ref()?;
-                (0..next_chunks.min(n.chunk_count)).find_map(|c| missing(n, c, false))
             }
         }
     }

@@ -109,7 +109,7 @@ pub struct QueuedTask {
     pub chunk: u64,
     pub priority: Priority,
     pub variants: Vec<Variant>,
-    /// Requests waiting on this task.
+    /// Requests waiting on this task whose clients are still there.
     pub waiters: usize,
 }
 

@@ -32,9 +32,10 @@ pub enum Priority {
     P0,
     /// A listener's current and next chunk, both variants.
     P1,
-    /// The rest of a listener's track: from the playhead forward, then from the start.
+    /// The first chunks of a listener's next track: a few chunks per listener, and what a
+    /// player asks for the moment it skips, so they come before the unbounded P3.
     P2,
-    /// The first chunks of a listener's next track.
+    /// The rest of a listener's track: from the playhead forward, then from the start.
     P3,
 }
 
@@ -226,7 +227,12 @@ impl Queue {
                 chunk: t.chunk,
                 priority: t.priority,
                 variants: t.variants.iter().map(|(v, _)| *v).collect(),
-                waiters: t.variants.iter().map(|(_, ws)| ws.len()).sum(),
+                // Requests whose client went away no longer count.
+                waiters: t
+                    .variants
+                    .iter()
+                    .map(|(_, ws)| ws.iter().filter(|w| !w.tx.is_closed()).count())
+                    .sum(),
             })
             .collect()
     }

@@ -271,13 +271,13 @@ async fn a_long_track_does_not_delay_another_listeners_next_chunk() {
             (long, 1, Priority::P1),
             (short, 4, Priority::P1),
             (short, 5, Priority::P1),
-            (long, 2, Priority::P2),
-            (short, 6, Priority::P2),
-            (long, 3, Priority::P2),
-            (short, 7, Priority::P2),
-            (long, 4, Priority::P2),
-            (short, 8, Priority::P2),
-            (long, 5, Priority::P2),
+            (long, 2, Priority::P3),
+            (short, 6, Priority::P3),
+            (long, 3, Priority::P3),
+            (short, 7, Priority::P3),
+            (long, 4, Priority::P3),
+            (short, 8, Priority::P3),
+            (long, 5, Priority::P3),
         ]
     );
     // Five renders pass the gate (long 0, long 1, short 4, short 5, long 2; short 6 waits at

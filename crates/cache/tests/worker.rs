@@ -69,18 +69,20 @@ async fn a_waiting_request_overtakes_background_work() {
         .iter()
         .map(|t| (t.track, t.chunk, t.priority))
         .collect();
+    // The next track's first chunks (P2) before the rest of the playing track (P3).
     let mut want = vec![(A, 6, Priority::P0), (A, 1, Priority::P1)];
-    want.extend([2, 3, 4, 5, 6, 7].map(|c| (A, c, Priority::P2)));
-    want.extend([(B, 0, Priority::P3), (B, 1, Priority::P3)]);
+    want.extend([(B, 0, Priority::P2), (B, 1, Priority::P2)]);
+    want.extend([2, 3, 4, 5, 6, 7].map(|c| (A, c, Priority::P3)));
     assert_eq!(q, want);
     assert_eq!(cache.queue(1000)[0].variants, vec![Variant::Original]);
-    assert_eq!(cache.queue(1000)[6].variants, vec![adaptive()]);
+    assert_eq!(cache.queue(1000)[8].variants, vec![adaptive()]);
     r.open_gate();
     assert_eq!(waiting.await.unwrap().unwrap().1, Tier::Miss);
     cache.wait_idle().await;
     let order: Vec<_> = r.renders().iter().map(|(t, c, _)| (*t, *c)).collect();
-    let mut want: Vec<_> = [0, 6, 1, 2, 3, 4, 5, 7].iter().map(|&c| (A, c)).collect();
+    let mut want: Vec<_> = [0, 6, 1].iter().map(|&c| (A, c)).collect();
     want.extend([(B, 0), (B, 1)]);
+    want.extend([2, 3, 4, 5, 7].map(|c| (A, c)));
     assert_eq!(order, want);
     // One decode served both variants of chunk 6: the listener's preset rode along.
     assert_eq!(r.renders()[1].2, vec![Variant::Original, adaptive()]);

@@ -4,17 +4,19 @@
 //! Each listener is one player tab with its own listener id and a queue of 5-minute tracks
 //! (made from the repo's fixtures, each track a different arrangement of them). It reports its
 //! position every second; when a chunk starts playing it fetches the next one, both variants;
-//! after `--switch-after` seconds it moves to the next track in its queue (whose first chunks
-//! the cache prefetched); now and then it seeks (`--seek-every`, on average). Every
+//! after 0.67-1.33 × `--switch-after` seconds (drawn per track, so listeners are not in step)
+//! it moves to the next track in its queue (whose first chunks the cache prefetched); now and
+//! then it seeks (`--seek-every`, on average). Every
 //! `--preset-every` seconds the preset changes (the players refetch the processed variant of the
 //! chunks they hold, as the web player does), and every `--rescan-every` seconds the library is
 //! rescanned. The server runs as its own process, so its memory is measured alone.
 //!
-//! Reported: errors; the tier mix and latency of the next chunks (excluding the request right
-//! after a seek, a track start or a preset change, reported apart); cold seeks; each track's
+//! Reported: errors; the tier mix and latency of the next chunks and of track starts (the
+//! requests right after a seek, a listener's very first start, and the new preset's chunks
+//! in the 3 s after a preset change are reported apart); cold seeks; each track's
 //! time from its first position to fully cached in tier 2; the server's RSS over time.
 //!
-//! `cargo build --release --bin auralis -p auralis-server --example soak`, then
+//! `cargo build --release -p auralis --bin auralis && cargo build --release -p auralis-server --example soak`, then
 //! `target/release/examples/soak --bin target/release/auralis --listeners 8 --minutes 5`.
 //! Options: `--listeners N` (8), `--minutes M` (5), `--track-minutes T` (5), `--tracks K` (12),
 //! `--switch-after S` (30), `--seek-every S` (45), `--preset-every S` (60), `--rescan-every S`
@@ -34,6 +36,9 @@ mod support;
 use support::{free_port, rss_kib};
 
 const PRESETS: [&str; 5] = ["adaptive", "warm", "bright", "punchy", "gentle"];
+
+/// How long after a preset change a processed chunk counts as [`Kind::AfterPreset`].
+const AFTER_PRESET: Duration = Duration::from_secs(3);
 
 struct Args {
     bin: PathBuf,
@@ -147,8 +152,12 @@ enum Kind {
     AfterSeek,
     /// The first chunks of the first track a listener plays (cold: nothing announced it).
     FirstStart,
-    /// The first chunks of the track a listener moves on to (prefetched at P3).
+    /// The first chunks of the track a listener moves on to (prefetched at P2).
     TrackStart,
+    /// A next chunk or a track start of the processed variant asked for less than
+    /// `AFTER_PRESET` after a preset change: nothing could have rendered the new preset's
+    /// chunk before the change, so like a seek it is a request for something new.
+    AfterPreset,
     /// The processed variant refetched after a preset change.
     PresetSwitch,
 }
@@ -174,11 +183,24 @@ struct Shared {
     preset: Mutex<&'static str>,
     /// Bumped at each preset change; players refetch when they see a new one.
     preset_gen: std::sync::atomic::AtomicU64,
+    /// When the preset last changed.
+    preset_changed: Mutex<Option<Instant>>,
 }
 
 impl Shared {
     async fn chunk(&self, listener: &str, track: i64, k: u64, variant: &str, kind: Kind) {
         let preset = *self.preset.lock().unwrap();
+        let just_changed = self
+            .preset_changed
+            .lock()
+            .unwrap()
+            .is_some_and(|t| t.elapsed() < AFTER_PRESET);
+        let kind = match kind {
+            Kind::Next | Kind::TrackStart if variant == "processed" && just_changed => {
+                Kind::AfterPreset
+            }
+            k => k,
+        };
         let url = format!(
             "{}/api/stream/{track}/chunk/{k}?variant={variant}&preset={preset}&listener={listener}",
             self.base
@@ -268,13 +290,15 @@ async fn player(shared: Arc<Shared>, n: usize, queue: Vec<i64>, args: Arc<Args>,
     let mut pos = 0.0f64;
     let mut on_track = 0.0f64;
     let mut started = Instant::now();
-    let mut full_seen = false;
+    let mut watcher = tokio::spawn(watch_full(shared.clone(), track, started));
     let mut preset_gen = shared.preset_gen.load(std::sync::atomic::Ordering::SeqCst);
     shared.both(&me, track, 0, Kind::FirstStart).await;
     shared
         .both(&me, track, 1.min(m.chunks - 1), Kind::FirstStart)
         .await;
     let mut fetched_to = 1u64;
+    // Listeners are not in step: each stays 0.67-1.33 × `--switch-after` on a track.
+    let mut stay = args.switch_after * (0.67 + 0.66 * rng.next());
     let t0 = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.tick().await;
@@ -282,15 +306,17 @@ async fn player(shared: Arc<Shared>, n: usize, queue: Vec<i64>, args: Arc<Args>,
         tick.tick().await;
         pos += 1.0;
         on_track += 1.0;
-        if on_track >= args.switch_after || pos >= m.duration - 1.0 {
+        if on_track >= stay || pos >= m.duration - 1.0 {
             // On to the next track in the queue: its first two chunks were prefetched.
             qi = (qi + 1) % queue.len();
             track = queue[qi];
             m = meta(&shared, track).await;
             pos = 0.0;
             on_track = 0.0;
+            stay = args.switch_after * (0.67 + 0.66 * rng.next());
             started = Instant::now();
-            full_seen = false;
+            watcher.abort();
+            watcher = tokio::spawn(watch_full(shared.clone(), track, started));
             shared.both(&me, track, 0, Kind::TrackStart).await;
             shared
                 .both(&me, track, 1.min(m.chunks - 1), Kind::TrackStart)
@@ -327,13 +353,22 @@ async fn player(shared: Arc<Shared>, n: usize, queue: Vec<i64>, args: Arc<Args>,
             fetched_to = k + 1;
             shared.both(&me, track, k + 1, Kind::Next).await;
         }
-        if !full_seen && (on_track as u64).is_multiple_of(2) {
-            if let Some(s) = shared.json(&format!("/api/cache/track/{track}")).await {
-                if s["fully_cached"] == true {
-                    full_seen = true;
-                    let secs = started.elapsed().as_secs_f64();
-                    shared.log.lock().unwrap().to_full.push((track, secs));
-                }
+    }
+    watcher.abort();
+}
+
+/// Polls a track's cache status every 250 ms from the moment its listener started it, and
+/// logs the seconds until both variants of every chunk are in tier 2 (aborted when the
+/// listener moves on first).
+async fn watch_full(shared: Arc<Shared>, track: i64, started: Instant) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    while started.elapsed() < Duration::from_secs(300) {
+        tick.tick().await;
+        if let Some(s) = shared.json(&format!("/api/cache/track/{track}")).await {
+            if s["fully_cached"] == true {
+                let secs = started.elapsed().as_secs_f64();
+                shared.log.lock().unwrap().to_full.push((track, secs));
+                return;
             }
         }
     }
@@ -412,6 +447,7 @@ async fn main() {
         log: Mutex::default(),
         preset: Mutex::new(PRESETS[0]),
         preset_gen: Default::default(),
+        preset_changed: Mutex::new(None),
     });
     // Up, scanned and analysed.
     loop {
@@ -469,6 +505,7 @@ async fn main() {
                     shared
                         .post("/api/enhancement/preset", json!({"preset": PRESETS[p]}))
                         .await;
+                    *shared.preset_changed.lock().unwrap() = Some(Instant::now());
                     shared
                         .preset_gen
                         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);

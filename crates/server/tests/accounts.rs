@@ -22,6 +22,7 @@ const PUBLIC: &[(&str, &str)] = &[
 const ADMIN_ONLY: &[(&str, &str)] = &[
     ("post", "/api/library/scan"),
     ("delete", "/api/cache"),
+    ("get", "/api/cache/queue"),
     ("get", "/api/users"),
     ("post", "/api/users"),
     ("delete", "/api/users/{id}"),

@@ -209,7 +209,7 @@ async fn listening_session() {
     let orig = chunk(&ts, intro, chunks - 1, "").await;
     assert_ne!(tier(&orig), "miss", "toggled variant was cached");
 
-    // Next track: its first chunks were prefetched (P3) → not a miss.
+    // Next track: its first chunks were prefetched (P2) → not a miss.
     ts.wait_cache(theme, |s| s["cached"]["original"].as_u64().unwrap() >= 1)
         .await;
     let next_first = chunk(&ts, theme, 0, "?variant=original").await;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use auralis_cache::{Cache, CacheStats, ListenerStatus, TrackId, TrackStatus, Variant};
+use auralis_cache::{Cache, CacheStats, ListenerStatus, QueuedTask, TrackId, TrackStatus, Variant};
 use auralis_engine::Engine;
 
 use super::error::Result;
@@ -26,6 +26,11 @@ impl CacheService {
 
     pub fn listeners(&self) -> Vec<ListenerStatus> {
         self.cache.listeners()
+    }
+
+    /// The worker's work in the order it would run now, at most `limit` tasks.
+    pub fn queue(&self, limit: usize) -> Vec<QueuedTask> {
+        self.cache.queue(limit)
     }
 
     /// Completion of the original and the processed variant `processed` for one track.

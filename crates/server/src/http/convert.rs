@@ -204,6 +204,18 @@ impl From<(&TrackInfo, f64)> for dto::StreamMetadata {
     }
 }
 
+impl From<&auralis_cache::QueuedTask> for dto::QueuedTask {
+    fn from(t: &auralis_cache::QueuedTask) -> Self {
+        dto::QueuedTask {
+            track_id: t.track.0,
+            chunk: t.chunk,
+            priority: format!("{:?}", t.priority),
+            variants: t.variants.iter().map(|v| v.to_string()).collect(),
+            waiters: t.waiters as u64,
+        }
+    }
+}
+
 impl From<&auralis_cache::CacheStats> for dto::CacheStats {
     fn from(s: &auralis_cache::CacheStats) -> Self {
         dto::CacheStats {

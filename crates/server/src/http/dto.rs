@@ -262,6 +262,33 @@ pub struct CacheStats {
     pub pinned_bytes: u64,
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// At most this many tasks, default 100, at most 1000.
+    pub limit: Option<u32>,
+}
+
+/// The worker's work in the order it would run now.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CacheQueue {
+    pub items: Vec<QueuedTask>,
+}
+
+/// One task of the worker: requests waiting for a render (P0), then the background plan.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct QueuedTask {
+    pub track_id: i64,
+    pub chunk: u64,
+    /// `P0` (someone is waiting), `P1` (a listener's current and next chunk), `P2` (the start
+    /// of a listener's next track) or `P3` (the rest of a listener's track).
+    pub priority: String,
+    /// The variants it produces: `original`, a preset, `<preset>.album`.
+    pub variants: Vec<String>,
+    /// Requests waiting on it whose clients are still connected (P0 only).
+    pub waiters: u64,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TrackCacheStatus {
     pub track_id: i64,

@@ -96,6 +96,7 @@ fn api_router(request_timeout: std::time::Duration) -> OpenApiRouter<App> {
         .routes(routes!(enhancement::intensity))
         .routes(routes!(enhancement::loudness))
         .routes(routes!(cache::stats))
+        .routes(routes!(cache::queue))
         .routes(routes!(cache::track))
         .routes(routes!(cache::clear))
         .layer(TimeoutLayer::with_status_code(

@@ -1,4 +1,4 @@
-//! Cache routes: stats, per-track status, clear.
+//! Cache routes: stats, the worker's queue, per-track status, clear.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,12 +8,29 @@ use crate::app::{CacheService, EnhancementService, Result};
 use crate::http::auth::{Admin, Auth};
 use crate::http::dto;
 use crate::http::error::ErrorBody;
-use crate::http::extract::Path;
+use crate::http::extract::{Path, Query};
 
 #[utoipa::path(get, path = "/api/cache/stats", tag = "cache",
     responses((status = 200, body = dto::CacheStats)))]
 pub async fn stats(State(cache): State<CacheService>, _auth: Auth) -> Json<dto::CacheStats> {
     Json((&cache.stats()).into())
+}
+
+/// What the worker will do next: the requests waiting for a render (P0, oldest first, with
+/// how many clients still wait on each), then the background plan. Admins only: it shows
+/// every listener's tracks.
+#[utoipa::path(get, path = "/api/cache/queue", tag = "cache", params(dto::QueueQuery),
+    responses((status = 200, body = dto::CacheQueue), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn queue(
+    State(cache): State<CacheService>,
+    _admin: Admin,
+    Query(q): Query<dto::QueueQuery>,
+) -> Json<dto::CacheQueue> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000) as usize;
+    Json(dto::CacheQueue {
+        items: cache.queue(limit).iter().map(Into::into).collect(),
+    })
 }
 
 #[utoipa::path(get, path = "/api/cache/track/{id}", tag = "cache",
