@@ -16,9 +16,14 @@
 // - Pause/resume suspend/resume the context, so the schedule stays sample-exact.
 // - Level-matched A/B (on by default): with the enhancement off, the original is heard through
 //   a third path, at the gain that makes it as loud as the processed variant (the track's
-//   `level_match_db` for the preset, from its metadata), then a peak-safe soft clip that leaves
-//   everything below -4 dBFS untouched and never exceeds -1.5 dBFS (see SAFE_CURVE). So the
-//   toggle compares tone and dynamics, not volume. Without it the original path is bit-exact.
+//   `level_match_db` for the preset, from its metadata), then a look-ahead true-peak limiter at
+//   -1.5 dBTP (matched-out.worklet.js). The level-matched path has its own sources, started
+//   the limiter's look-ahead (64 frames) earlier, so it comes out aligned with the other two
+//   and the original and processed paths never pass through the limiter. So the toggle
+//   compares tone and dynamics, not volume. Without it the original path is bit-exact. Where
+//   AudioWorklet is missing (a page over plain HTTP from another machine is not a secure
+//   context) a soft clip stands in (SAFE_CURVE): sample peaks stay under -1.5 dBFS, true
+//   peaks are not held.
 
 const LEAD = 0.03; // s between "now" and the first frame we schedule on (render-thread margin)
 const GAIN_RAMP = 0.005; // s, toggle/intensity ramp
@@ -33,6 +38,9 @@ const PATHS = ['original', 'processed', 'matched'];
 /** Gains of the three paths for an enhancement state: out = (1-i)*original + i*processed with
  *  the enhancement on; the level-matched original alone (or the plain one) with it off. */
 export function variantGains({ enabled, intensity, levelMatch }) {
+  return { ...pathGains({ enabled, intensity, levelMatch }), levelMatch: Boolean(levelMatch) };
+}
+function pathGains({ enabled, intensity, levelMatch }) {
   if (!enabled) return levelMatch ? { original: 0, processed: 0, matched: 1 } : { original: 1, processed: 0, matched: 0 };
   const i = Math.min(1, Math.max(0, Number(intensity)));
   return { original: 1 - i, processed: i, matched: 0 };
@@ -40,12 +48,24 @@ export function variantGains({ enabled, intensity, levelMatch }) {
 
 export const dbToGain = (db) => 10 ** (Number(db || 0) / 20);
 
-// The level-matched original's peak safety. A raised original can exceed full scale where the
-// processed variant, limited on the server, never does. A WaveShaper adds no latency (a
-// look-ahead limiter would put the path out of step with the chunk clock): identity below
-// KNEE, then a tanh curve that approaches CEILING, so only peaks are shaped. The curve covers
-// +-RANGE (amplitudes up to +12 dBFS; the path is scaled by 1/RANGE before it).
+/** The sources of one playing variant and the frame each hears `frame` at: the source
+ *  itself, and for the original its level-matched companion, `lead` frames earlier. */
+function sourcesOf(entry, frame) {
+  const out = [[entry, frame]];
+  if (entry.matched) out.push([entry.matched, frame - entry.matched.lead]);
+  return out;
+}
+
+// The level-matched original's peak safety where AudioWorklet is missing. A raised original
+// can exceed full scale where the processed variant, limited on the server, never does. A
+// WaveShaper adds no latency: identity below KNEE, then a tanh curve that approaches CEILING,
+// so only peaks are shaped; it holds sample peaks, not true peaks (the worklet's limiter does
+// that). The curve covers +-RANGE (amplitudes up to +12 dBFS; the path is scaled by 1/RANGE
+// before it).
 const RANGE = 4;
+const MATCHED_OUT_URL = new URL('./matched-out.worklet.js', import.meta.url).href;
+const MATCHED_CEILING_DB = -1.5; // dBTP, the level-matched original's ceiling
+const MATCHED_LEAD = 64; // frames: LOOKAHEAD of matched-out.worklet.js
 const KNEE = 10 ** (-4 / 20);
 const CEILING = 10 ** (-1.5 / 20);
 const SAFE_CURVE = (() => {
@@ -78,16 +98,48 @@ class Output {
       processed: new GainNode(this.ctx, { gain: 0 }),
       matched: new GainNode(this.ctx, { gain: 0 }),
     };
+    this.master.connect(this.ctx.destination);
+    // The level-matched sources feed `matchedIn`; it is open while the option is on (the
+    // limiter then runs even when the toggle has the path muted, so it is ready at a click).
+    this.matchedIn = new GainNode(this.ctx, { gain: 0 });
     this.variant.original.connect(this.master);
     this.variant.processed.connect(this.master);
+    this.variant.matched.connect(this.master);
+    // Nothing plays before the level-matched stage is wired (load() and the next-track path
+    // wait).
+    this.limited = false;
+    this.lead = 0; // frames the level-matched sources start ahead of the others
+    this.ready = this.ctx.audioWorklet
+      ? this.ctx.audioWorklet.addModule(MATCHED_OUT_URL).then(() => this.wireLimiter(), (e) => {
+        console.warn('level-matched limiter unavailable, using the soft clip:', e);
+        this.wireSoftClip();
+      })
+      : Promise.resolve(this.wireSoftClip());
+    this.settle = 0; // context time by which every scheduled fade/ramp/splice is complete
+  }
+  /** The level-matched original through the look-ahead true-peak limiter. */
+  wireLimiter() {
+    const node = new AudioWorkletNode(this.ctx, 'auralis-matched-out', {
+      numberOfInputs: 1,
+      numberOfOutputs: 1,
+      outputChannelCount: [2],
+      channelCount: 2,
+      channelCountMode: 'explicit',
+      channelInterpretation: 'speakers',
+      processorOptions: { ceilingDb: MATCHED_CEILING_DB },
+    });
+    this.matchedIn.connect(node).connect(this.variant.matched);
+    this.limited = true;
+    this.lead = MATCHED_LEAD;
+  }
+  /** Without AudioWorklet: the soft clip on the level-matched original (no look-ahead). */
+  wireSoftClip() {
     const safe = new WaveShaperNode(this.ctx, { curve: SAFE_CURVE, oversample: 'none' });
-    this.variant.matched
+    this.matchedIn
       .connect(new GainNode(this.ctx, { gain: 1 / RANGE }))
       .connect(safe)
       .connect(new GainNode(this.ctx, { gain: RANGE }))
-      .connect(this.master);
-    this.master.connect(this.ctx.destination);
-    this.settle = 0; // context time by which every scheduled fade/ramp/splice is complete
+      .connect(this.variant.matched);
   }
   /** Notes that a scheduled change completes at context time t. */
   settlesAt(t) {
@@ -102,6 +154,7 @@ class Output {
   }
   setGains(g, ramp = GAIN_RAMP) {
     const t = this.ctx.currentTime;
+    this.matchedIn.gain.setValueAtTime(g.levelMatch ? 1 : 0, t);
     for (const v of PATHS) {
       const p = this.variant[v].gain;
       p.cancelScheduledValues(t);
@@ -177,6 +230,8 @@ export class Engine extends EventTarget {
     }
     if (gen !== this.gen) return;
     this.useOutput(meta.sample_rate);
+    await this.out.ready;
+    if (gen !== this.gen) return;
     this.cur = this.trackOf(id, meta);
     this.position = at;
     this.emit('trackchange', { trackId: id, auto: false });
@@ -455,21 +510,32 @@ export class Engine extends EventTarget {
     const src = new AudioBufferSourceNode(ctx, { buffer: buf });
     const fade = new GainNode(ctx, { gain: fadeIn ? 0 : 1 });
     src.connect(fade).connect(slot.out.variant[variant]);
-    // the original also feeds the level-matched path, at its track's gain
-    let level = null;
-    if (variant === 'original') {
-      level = new GainNode(ctx, { gain: dbToGain(this.levelMatchOf(slot.track)) });
-      fade.connect(level).connect(slot.out.variant.matched);
-    }
     const offset = fromFrame - slot.startFrame;
-    if (fadeIn) {
-      fade.gain.setValueAtTime(0, fromFrame / sr);
-      fade.gain.linearRampToValueAtTime(1, fromFrame / sr + FADE);
+    const begin = (source, gain, frame) => {
+      if (fadeIn) {
+        gain.gain.setValueAtTime(0, frame / sr);
+        gain.gain.linearRampToValueAtTime(1, frame / sr + FADE);
+      }
+      source.start(frame / sr, offset / sr);
+    };
+    begin(src, fade, fromFrame);
+    // The original also feeds the level-matched path, at its track's gain, from a source of
+    // its own started `lead` frames early (the limiter's look-ahead: it comes out aligned).
+    // Every start is at least 5 ms ahead (frameSoon), so the early one is never in the past.
+    let level = null;
+    let matched = null;
+    if (variant === 'original') {
+      const lead = slot.out.lead;
+      const msrc = new AudioBufferSourceNode(ctx, { buffer: buf });
+      const mfade = new GainNode(ctx, { gain: fadeIn ? 0 : 1 });
+      level = new GainNode(ctx, { gain: dbToGain(this.levelMatchOf(slot.track)) });
+      msrc.connect(mfade).connect(level).connect(slot.out.matchedIn);
+      begin(msrc, mfade, fromFrame - lead);
+      matched = { src: msrc, fade: mfade, lead };
     }
-    src.start(fromFrame / sr, offset / sr);
     if (fadeIn) slot.out.settlesAt(fromFrame / sr + FADE);
     src.onended = () => this.pump();
-    return { src, fade, level, stand_in: !slot.buf[variant] };
+    return { src, fade, level, matched, stand_in: !slot.buf[variant] };
   }
 
   schedule(slot, fromFrame, fadeIn = false) {
@@ -485,15 +551,17 @@ export class Engine extends EventTarget {
     const old = slot.src[variant];
     const fresh = this.startSource(slot, variant, T, T > slot.startFrame);
     if (old) {
-      if (T > slot.startFrame) {
-        old.fade.gain.setValueAtTime(1, T / sr);
-        old.fade.gain.linearRampToValueAtTime(0, T / sr + FADE);
-        old.src.stop(T / sr + FADE + 0.001);
-        slot.out.settlesAt(T / sr + FADE + 0.001);
-      } else {
-        old.src.stop(); // had not started yet
-      }
       old.src.onended = null;
+      for (const [pair, at] of sourcesOf(old, T)) {
+        if (T > slot.startFrame) {
+          pair.fade.gain.setValueAtTime(1, at / sr);
+          pair.fade.gain.linearRampToValueAtTime(0, at / sr + FADE);
+          pair.src.stop(at / sr + FADE + 0.001);
+        } else {
+          pair.src.stop(); // had not started yet
+        }
+      }
+      if (T > slot.startFrame) slot.out.settlesAt(T / sr + FADE + 0.001);
     }
     slot.src[variant] = fresh;
   }
@@ -501,15 +569,16 @@ export class Engine extends EventTarget {
   stopSlot(slot, atFrame) {
     const { sr } = slot.out;
     for (const v of Object.keys(slot.src)) {
-      const { src, fade } = slot.src[v];
-      src.onended = null;
-      try {
-        const t = atFrame / sr;
-        fade.gain.cancelScheduledValues(0);
-        fade.gain.setValueAtTime(fade.gain.value, Math.max(slot.out.ctx.currentTime, t - FADE));
-        fade.gain.linearRampToValueAtTime(0, t);
-        src.stop(t);
-      } catch { /* never started */ }
+      slot.src[v].src.onended = null;
+      for (const [{ src, fade }, at] of sourcesOf(slot.src[v], atFrame)) {
+        try {
+          const t = at / sr;
+          fade.gain.cancelScheduledValues(0);
+          fade.gain.setValueAtTime(fade.gain.value, Math.max(slot.out.ctx.currentTime, t - FADE));
+          fade.gain.linearRampToValueAtTime(0, t);
+          src.stop(t);
+        } catch { /* never started */ }
+      }
     }
     slot.src = {};
   }
@@ -583,9 +652,12 @@ export class Engine extends EventTarget {
         // a new context is unavoidable; prepare it now (suspended) so the gap is one switch
         if (!this.pendingOut || this.pendingOut.sr !== track.meta.sample_rate) {
           this.pendingOut?.ctx.close();
-          this.pendingOut = new Output(track.meta.sample_rate);
-          await this.pendingOut.ctx.suspend();
-          this.pendingOut.setGains(variantGains(this.enh), 0);
+          const pending = new Output(track.meta.sample_rate);
+          this.pendingOut = pending;
+          await pending.ready;
+          await pending.ctx.suspend();
+          if (gen !== this.gen || this.pendingOut !== pending) return;
+          pending.setGains(variantGains(this.enh), 0);
         }
         out = this.pendingOut;
       }
