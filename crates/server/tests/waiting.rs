@@ -158,6 +158,11 @@ async fn waiting_requests_are_capped_and_a_gone_client_is_never_rendered() {
     // Two listeners fill the worker: 16 cold processed chunks queue behind its two threads.
     let mut busy = keep_busy(&ts, track, 0, "busy-1");
     busy.extend(keep_busy(&ts, track, CAP as u64, "busy-2"));
+    // They are queued before the requests under test are sent (two run, the rest wait).
+    until_queue(&ts, track, "the busy requests to queue", |q| {
+        (0..2 * CAP as u64).filter(|c| q.contains_key(c)).count() >= 2 * CAP - 4
+    })
+    .await;
 
     // The listener under test sends CAP requests on connections it will hang up; the queue
     // shows them waiting (behind the busy ones: the worker takes P0 oldest first).
