@@ -87,6 +87,11 @@ pub fn encode_flac(
     )
 }
 
+/// Bytes to reserve for the FLAC of `frames`: compressed size is usually < 60% of the PCM.
+fn capacity_hint(frames: &[[f32; 2]], depth: BitDepth) -> usize {
+    64 + frames.len() * (depth.bits() as usize / 8) * 2 * 6 / 10
+}
+
 /// [`encode_flac`] with explicit encoder settings (benchmarks compare configurations).
 pub fn encode_flac_with(
     frames: &[[f32; 2]],
@@ -96,9 +101,7 @@ pub fn encode_flac_with(
     dither: bool,
     settings: &EncoderSettings,
 ) -> Result<Vec<u8>, EncodeError> {
-    // Compressed size is usually < 60% of 16-bit PCM; start there.
-    let cap = 64 + frames.len() * (depth.bits() as usize / 8) * 2 * 6 / 10;
-    let out = Cursor::new(Vec::with_capacity(cap));
+    let out = Cursor::new(Vec::with_capacity(capacity_hint(frames, depth)));
     let mut w =
         FlacWriter::with_settings(out, rate, depth, first_sample, dither, settings.clone())?;
     w.write(frames)?;
@@ -120,9 +123,8 @@ pub fn encode_flac_threads(
     if threads <= 1 || frames.len() <= SEGMENT_BLOCKS * BLOCK_SIZE {
         return encode_flac(frames, rate, depth, first_sample, dither);
     }
-    let cap = 64 + frames.len() * (depth.bits() as usize / 8) * 2 * 6 / 10;
     let out = write_flac_parallel(
-        Cursor::new(Vec::with_capacity(cap)),
+        Cursor::new(Vec::with_capacity(capacity_hint(frames, depth))),
         frames,
         rate,
         depth,
