@@ -56,20 +56,30 @@ async fn stats(ts: &TestServer) -> Value {
     ts.get_json("/api/cache/stats").await
 }
 
-/// Polls the stats until `done` holds (bounded: a stuck server fails the test, not hangs it).
-async fn until_stats(ts: &TestServer, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+/// Polls `read` until `done` holds of what it returns (bounded: a stuck server fails the test,
+/// not hangs it).
+async fn poll<T: std::fmt::Debug, F: std::future::Future<Output = T>>(
+    what: &str,
+    mut read: impl FnMut() -> F,
+    done: impl Fn(&T) -> bool,
+) -> T {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
-        let s = stats(ts).await;
-        if done(&s) {
-            return s;
+        let v = read().await;
+        if done(&v) {
+            return v;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "waited too long for {what}: {s}"
+            "waited too long for {what}: {v:?}"
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// Polls the stats until `done` holds.
+async fn until_stats(ts: &TestServer, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    poll(what, || stats(ts), done).await
 }
 
 /// Sends a chunk request on a raw connection and returns the connection without reading the
@@ -119,25 +129,14 @@ async fn waiting_on(ts: &TestServer, track: i64) -> std::collections::BTreeMap<u
         .collect()
 }
 
-/// Polls the queue until `done` holds (bounded).
+/// Polls the queue until `done` holds.
 async fn until_queue(
     ts: &TestServer,
     track: i64,
     what: &str,
     done: impl Fn(&std::collections::BTreeMap<u64, u64>) -> bool,
 ) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let q = waiting_on(ts, track).await;
-        if done(&q) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "waited too long for {what}: {q:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    poll(what, || waiting_on(ts, track), done).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
