@@ -123,3 +123,39 @@ async fn enhancement_state_and_persistence() {
     assert_eq!(ts.get_json("/api/enhancement").await, expected);
     ts.shutdown().await;
 }
+
+/// A data folder from before accounts holds one global state: every user starts from it until
+/// they change their own, and one user's change leaves it (and the others) alone.
+#[tokio::test]
+async fn users_start_from_the_state_before_accounts() {
+    let music = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    synthetic_wav(&music.path().join("a.wav"), 44100, 2.0, 440.0);
+    let legacy = json!({"enabled": false, "preset": "punchy", "intensity": 0.5});
+    {
+        let library =
+            auralis_library::Library::open(data.path().join(auralis_server::config::LIBRARY_FILE))
+                .unwrap();
+        library
+            .set_setting("enhancement", &legacy.to_string())
+            .unwrap();
+    }
+    let ts = TestServer::start(music.path(), data.path()).await;
+    let inherited =
+        json!({"enabled": false, "preset": "punchy", "intensity": 0.5, "loudness": "track"});
+    assert_eq!(ts.get_json("/api/enhancement").await, inherited);
+    let bob = ts.add_user("bob", "bob-password-1", false).await;
+    let url = ts.url("/api/enhancement");
+    assert_eq!(get_json_as(&bob, &url).await, inherited);
+
+    let r = bob
+        .post(ts.url("/api/enhancement/preset"))
+        .json(&json!({"preset": "warm"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(get_json_as(&bob, &url).await["preset"], "warm");
+    assert_eq!(ts.get_json("/api/enhancement").await, inherited);
+    ts.shutdown().await;
+}

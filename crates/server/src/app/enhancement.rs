@@ -120,14 +120,21 @@ impl EnhancementService {
         (service, rx)
     }
 
-    /// The user's state: from memory, else stored, else the default.
+    /// The user's state: from memory, else stored, else the server's state from before
+    /// accounts, else the default.
     pub async fn get(&self, user: i64) -> Result<EnhancementState> {
         if let Some(s) = self.states.read().get(&user) {
             return Ok(*s);
         }
         let lib = self.library.clone();
         let stored =
-            tokio::task::spawn_blocking(move || lib.user_setting(user, SETTINGS_KEY)).await??;
+            tokio::task::spawn_blocking(move || match lib.user_setting(user, SETTINGS_KEY) {
+                // Before accounts there was one listener and one global state: a user who has never
+                // changed theirs starts from it, so an upgraded server sounds as it did.
+                Ok(None) => lib.setting(SETTINGS_KEY),
+                found => found,
+            })
+            .await??;
         let state = EnhancementState::from_setting(stored.as_deref());
         // A change made meanwhile wins over what was read.
         Ok(*self.states.write().entry(user).or_insert(state))
