@@ -57,6 +57,27 @@ fn like(term: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// A search as the track search does it: every word of `query` must appear (in any order) in
+/// one of `columns`, ignoring ASCII case. Gives the WHERE clause (empty for an empty query) and
+/// its values, one `%word%` per word.
+fn words_filter(query: &str, columns: &[&str]) -> (String, Vec<Value>) {
+    let words: Vec<&str> = query.split_whitespace().collect();
+    if words.is_empty() {
+        return (String::new(), Vec::new());
+    }
+    let one_word = columns
+        .iter()
+        .map(|c| format!("{c} LIKE ? ESCAPE '\\'"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let clause = vec![format!("({one_word})"); words.len()].join(" AND ");
+    let values = words
+        .iter()
+        .flat_map(|w| std::iter::repeat_n(Value::Text(like(w)), columns.len()))
+        .collect();
+    (format!("WHERE {clause}"), values)
+}
+
 impl Library {
     /// A page of albums in `order`.
     pub fn albums_page(
@@ -191,33 +212,37 @@ impl Library {
         })
     }
 
-    /// Artists whose name contains `query` (every artist for an empty query), by name.
+    /// Artists whose name contains every word of `query` (every artist for an empty query), by
+    /// name.
     pub fn search_artists(&self, query: &str, limit: usize, offset: usize) -> Result<Vec<Artist>> {
         let (limit, offset) = limit_offset(limit, offset);
+        let (filter, mut values) = words_filter(query, &["name"]);
+        values.extend([Value::Integer(limit), Value::Integer(offset)]);
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, name, track_count, album_count FROM artists
-                 WHERE name LIKE ?1 ESCAPE '\\'
-                 ORDER BY name COLLATE NOCASE, id LIMIT ?2 OFFSET ?3",
-            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT id, name, track_count, album_count FROM artists {filter}
+                 ORDER BY name COLLATE NOCASE, id LIMIT ? OFFSET ?"
+            ))?;
             let artists = stmt
-                .query_map(params![like(query.trim()), limit, offset], artist_from_row)?
+                .query_map(params_from_iter(values), artist_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(artists)
         })
     }
 
-    /// Albums whose title or artist contains `query` (every album for an empty query).
+    /// Albums whose title and artist hold every word of `query` between them (every album for
+    /// an empty query), by title.
     pub fn search_albums(&self, query: &str, limit: usize, offset: usize) -> Result<Vec<Album>> {
         let (limit, offset) = limit_offset(limit, offset);
+        let (filter, mut values) = words_filter(query, &["al.title", "COALESCE(al.artist, '')"]);
+        values.extend([Value::Integer(limit), Value::Integer(offset)]);
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {ALBUM_COLUMNS} FROM albums al
-                 WHERE al.title LIKE ?1 ESCAPE '\\' OR COALESCE(al.artist, '') LIKE ?1 ESCAPE '\\'
-                 ORDER BY al.title COLLATE NOCASE, al.id LIMIT ?2 OFFSET ?3"
+                "SELECT {ALBUM_COLUMNS} FROM albums al {filter}
+                 ORDER BY al.title COLLATE NOCASE, al.id LIMIT ? OFFSET ?"
             ))?;
             let albums = stmt
-                .query_map(params![like(query.trim()), limit, offset], album_from_row)?
+                .query_map(params_from_iter(values), album_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(albums)
         })

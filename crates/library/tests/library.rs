@@ -443,6 +443,61 @@ fn search_is_case_insensitive_over_title_artist_and_album() {
     assert_eq!(all[2..5], page[..]);
 }
 
+/// Artist and album searches take the words in any order, as the track search does (apps send
+/// "beatles abbey"), and an empty query lists everything.
+#[test]
+fn artist_and_album_searches_match_every_word_in_any_order() {
+    let env = env();
+    build_music(&env.music);
+    scan(&env);
+    let albums = |q: &str| -> Vec<String> {
+        let mut t: Vec<String> = env
+            .lib
+            .search_albums(q, 100, 0)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.title)
+            .collect();
+        t.sort();
+        t
+    };
+    let artists = |q: &str| -> Vec<String> {
+        let mut n: Vec<String> = env
+            .lib
+            .search_artists(q, 100, 0)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(
+        albums("SOFT sound"),
+        ["Soundtrack"],
+        "title and artist words together"
+    );
+    assert_eq!(albums("soundtrack alcachofa"), ["Soundtrack"]);
+    assert!(
+        albums("soundtrack hits").is_empty(),
+        "every word must match"
+    );
+    assert_eq!(albums("loose"), ["Loose", "Loose Ends"]);
+    assert_eq!(albums("ends loose"), ["Loose Ends"]);
+    assert_eq!(albums("   ").len(), albums("").len());
+    assert!(albums("").len() >= 4, "{:?}", albums(""));
+    assert_eq!(artists("band drascula"), ["Drascula Band"]);
+    assert!(artists("drascula solo").is_empty());
+    assert_eq!(
+        artists("100%").len(),
+        0,
+        "LIKE's own characters are literal"
+    );
+    let page = env.lib.search_albums("", 2, 1).unwrap();
+    let all = env.lib.search_albums("", 100, 0).unwrap();
+    assert_eq!(page[..], all[1..3]);
+}
+
 #[test]
 fn albums_group_by_album_artist_or_folder_and_order_tracks_by_disc_and_number() {
     let env = env();
