@@ -395,6 +395,31 @@ async fn wrong_passwords_are_throttled_per_name_and_per_address() {
     ts.shutdown().await;
 }
 
+/// Wrong passwords sent all at once are counted as they arrive, not after each is verified:
+/// of 30 parallel guesses, at most 10 are checked; the rest get 429 without an argon2 hash.
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_is_throttled_too() {
+    let music = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let ts = TestServer::start(music.path(), data.path()).await;
+    let guesses = (0..30).map(|i| {
+        ts.anon
+            .post(ts.url("/api/auth/login"))
+            .json(&json!({"username": ADMIN, "password": format!("guess {i}")}))
+            .send()
+    });
+    let statuses: Vec<u16> = futures::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + refused, 30, "{statuses:?}");
+    assert_eq!(checked, 10, "{statuses:?}");
+    ts.shutdown().await;
+}
+
 #[tokio::test]
 async fn users_and_passwords() {
     let music = tempfile::tempdir().unwrap();

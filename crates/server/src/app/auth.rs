@@ -73,16 +73,30 @@ fn subsonic_token(password: &str, salt: &str) -> String {
 }
 
 /// Counts failed sign-ins per key (a user name, a client address) in a sliding window.
+///
+/// An attempt is counted as a failure when it starts ([`Throttle::begin`]) and taken back if it
+/// succeeds: checking first and counting after the verification would let a burst of parallel
+/// guesses all pass the check before any of them is counted.
 #[derive(Default)]
 pub struct Throttle {
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
+/// An attempt in progress, counted as a failure until [`Throttle::succeed`] or
+/// [`Throttle::cancel`] takes it back.
+#[must_use]
+pub struct Attempt {
+    keys: [String; 2],
+    at: Instant,
+}
+
 impl Throttle {
-    /// Seconds to wait before another attempt for any of `keys`, if one is over the limit.
-    pub fn blocked(&self, keys: &[String], now: Instant) -> Option<u64> {
+    /// Starts an attempt for `keys` (counting it as a failure), or the seconds to wait if one of
+    /// them is over the limit.
+    pub fn begin(&self, keys: [String; 2], now: Instant) -> std::result::Result<Attempt, u64> {
         let mut map = self.failures.lock();
-        keys.iter()
+        let wait = keys
+            .iter()
             .filter_map(|k| {
                 let q = map.get_mut(k)?;
                 while q
@@ -98,31 +112,49 @@ impl Throttle {
                 let wait = THROTTLE_WINDOW.saturating_sub(now.duration_since(oldest));
                 Some(wait.as_secs().max(1))
             })
-            .max()
-    }
-
-    /// Records a failure for each key.
-    pub fn fail(&self, keys: &[String], now: Instant) {
-        let mut map = self.failures.lock();
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
         if map.len() > THROTTLE_KEYS {
             map.retain(|_, q| {
                 q.back()
                     .is_some_and(|t| now.duration_since(*t) < THROTTLE_WINDOW)
             });
         }
-        for k in keys {
-            let q = map.entry(k.clone()).or_default();
-            q.push_back(now);
-            while q.len() > THROTTLE_FAILURES {
-                q.pop_front();
+        for k in &keys {
+            map.entry(k.clone()).or_default().push_back(now);
+        }
+        Ok(Attempt { keys, at: now })
+    }
+
+    /// The attempt was not a wrong credential (e.g. the database failed): it does not count.
+    pub fn cancel(&self, attempt: Attempt) {
+        let mut map = self.failures.lock();
+        for k in &attempt.keys {
+            if let Some(q) = map.get_mut(k) {
+                if let Some(i) = q.iter().position(|t| *t == attempt.at) {
+                    q.remove(i);
+                }
             }
         }
     }
 
-    /// A good sign-in clears the name's failures (the address keeps its own count).
-    pub fn succeed(&self, name_key: &str) {
-        self.failures.lock().remove(name_key);
+    /// A good sign-in: it does not count, and it clears the name's failures (the address keeps
+    /// its other failures).
+    pub fn succeed(&self, attempt: Attempt) {
+        let name_key = attempt.keys[0].clone();
+        self.cancel(attempt);
+        self.failures.lock().remove(&name_key);
     }
+}
+
+/// The throttle keys of a sign-in: the user name first, then the client's address.
+fn throttle_keys(name: &str, client: IpAddr) -> [String; 2] {
+    [
+        format!("name:{}", name.to_lowercase()),
+        format!("addr:{client}"),
+    ]
 }
 
 #[derive(Clone)]
@@ -174,14 +206,13 @@ impl AuthService {
         password: String,
         client: IpAddr,
     ) -> Result<(User, String)> {
-        let name_key = format!("name:{}", name.to_lowercase());
-        let keys = [name_key.clone(), format!("addr:{client}")];
-        if let Some(wait) = self.throttle.blocked(&keys, Instant::now()) {
-            return Err(Error::TooManyRequests {
+        let attempt = self
+            .throttle
+            .begin(throttle_keys(&name, client), Instant::now())
+            .map_err(|wait| Error::TooManyRequests {
                 message: format!("too many failed sign-ins; try again in {wait} s"),
                 retry_after: wait,
-            });
-        }
+            })?;
         let found = self
             .db(move |l, _| {
                 let Some(user) = l.verify_password(&name, &password)? else {
@@ -190,15 +221,17 @@ impl AuthService {
                 let token = l.create_session(user.id)?;
                 Ok(Some((user, token)))
             })
-            .await?;
+            .await;
         match found {
-            Some(ok) => {
-                self.throttle.succeed(&name_key);
+            Ok(Some(ok)) => {
+                self.throttle.succeed(attempt);
                 Ok(ok)
             }
-            None => {
-                self.throttle.fail(&keys, Instant::now());
-                Err(Error::unauthorized("wrong user name or password"))
+            // The attempt stays counted.
+            Ok(None) => Err(Error::unauthorized("wrong user name or password")),
+            Err(e) => {
+                self.throttle.cancel(attempt);
+                Err(e)
             }
         }
     }
@@ -328,11 +361,10 @@ impl AuthService {
         credential: SubsonicCredential,
         client: IpAddr,
     ) -> std::result::Result<Caller, SubsonicAuthError> {
-        let name_key = format!("name:{}", name.to_lowercase());
-        let keys = [name_key.clone(), format!("addr:{client}")];
-        if let Some(wait) = self.throttle.blocked(&keys, Instant::now()) {
-            return Err(SubsonicAuthError::Throttled(wait));
-        }
+        let attempt = self
+            .throttle
+            .begin(throttle_keys(&name, client), Instant::now())
+            .map_err(SubsonicAuthError::Throttled)?;
         enum Outcome {
             Ok(User),
             Wrong,
@@ -377,21 +409,25 @@ impl AuthService {
                     }
                 })
             })
-            .await
-            .map_err(SubsonicAuthError::Failed)?;
+            .await;
         match outcome {
-            Outcome::Ok(user) => {
-                self.throttle.succeed(&name_key);
+            Ok(Outcome::Ok(user)) => {
+                self.throttle.succeed(attempt);
                 Ok(Caller {
                     user,
                     via: Via::Subsonic,
                 })
             }
-            Outcome::Wrong => {
-                self.throttle.fail(&keys, Instant::now());
-                Err(SubsonicAuthError::Wrong)
+            // The attempt stays counted.
+            Ok(Outcome::Wrong) => Err(SubsonicAuthError::Wrong),
+            Ok(Outcome::TokenUnsupported) => {
+                self.throttle.cancel(attempt);
+                Err(SubsonicAuthError::TokenUnsupported)
             }
-            Outcome::TokenUnsupported => Err(SubsonicAuthError::TokenUnsupported),
+            Err(e) => {
+                self.throttle.cancel(attempt);
+                Err(SubsonicAuthError::Failed(e))
+            }
         }
     }
 
@@ -410,32 +446,61 @@ impl AuthService {
 mod tests {
     use super::*;
 
+    fn keys(name: &str, addr: &str) -> [String; 2] {
+        [format!("name:{name}"), format!("addr:{addr}")]
+    }
+
     #[test]
     fn ten_failures_in_a_minute_block_the_name_and_the_address_until_the_window_passes() {
         let t = Throttle::default();
         let t0 = Instant::now();
-        let keys = |name: &str, addr: &str| [format!("name:{name}"), format!("addr:{addr}")];
-        for i in 0..9 {
-            t.fail(&keys("alice", "10.0.0.1"), t0 + Duration::from_secs(i));
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        for i in 0..10 {
+            // Failed attempts: begun and never taken back.
+            assert!(
+                t.begin(keys("alice", "10.0.0.1"), at(i)).is_ok(),
+                "attempt {i}"
+            );
         }
-        assert_eq!(
-            t.blocked(&keys("alice", "10.0.0.1"), t0 + Duration::from_secs(9)),
-            None
-        );
-        t.fail(&keys("alice", "10.0.0.1"), t0 + Duration::from_secs(9));
         // Blocked by name from anywhere, and by address for any name.
-        let at = t0 + Duration::from_secs(10);
-        assert_eq!(t.blocked(&keys("alice", "10.9.9.9"), at), Some(50));
-        assert_eq!(t.blocked(&keys("bob", "10.0.0.1"), at), Some(50));
-        assert_eq!(t.blocked(&keys("bob", "10.9.9.9"), at), None);
-        // A good sign-in clears the name, not the address.
-        t.succeed("name:alice");
-        assert_eq!(t.blocked(&keys("alice", "10.9.9.9"), at), None);
-        assert_eq!(t.blocked(&keys("carol", "10.0.0.1"), at), Some(50));
+        assert_eq!(t.begin(keys("alice", "10.9.9.9"), at(10)).err(), Some(50));
+        assert_eq!(t.begin(keys("bob", "10.0.0.1"), at(10)).err(), Some(50));
+        let bob = t.begin(keys("bob", "10.9.9.9"), at(10)).unwrap();
+        t.succeed(bob);
         // The oldest failure leaves the window at 60 s: one more attempt is allowed.
-        assert_eq!(
-            t.blocked(&keys("carol", "10.0.0.1"), t0 + Duration::from_secs(60)),
-            None
-        );
+        let carol = t.begin(keys("carol", "10.0.0.1"), at(60)).unwrap();
+        t.cancel(carol);
+    }
+
+    #[test]
+    fn attempts_count_from_their_start_so_a_parallel_burst_cannot_pass() {
+        let t = Throttle::default();
+        let now = Instant::now();
+        // Ten attempts in flight at once (none has finished): the eleventh is refused.
+        let open: Vec<Attempt> = (0..10)
+            .map(|_| t.begin(keys("alice", "10.0.0.1"), now).unwrap())
+            .collect();
+        assert!(t.begin(keys("alice", "10.0.0.2"), now).is_err());
+        assert!(t.begin(keys("zed", "10.0.0.1"), now).is_err());
+        // Taken back (not wrong credentials): they no longer count.
+        for a in open {
+            t.cancel(a);
+        }
+        assert!(t.begin(keys("alice", "10.0.0.2"), now).is_ok());
+    }
+
+    #[test]
+    fn a_good_sign_in_clears_the_name_but_not_the_address() {
+        let t = Throttle::default();
+        let now = Instant::now();
+        for _ in 0..9 {
+            let _failed = t.begin(keys("alice", "10.0.0.1"), now).unwrap();
+        }
+        let good = t.begin(keys("alice", "10.0.0.1"), now).unwrap();
+        t.succeed(good);
+        // The name is clear; the address still holds nine failures: one more, then blocked.
+        assert!(t.begin(keys("alice", "10.0.0.2"), now).is_ok());
+        let _failed = t.begin(keys("bob", "10.0.0.1"), now).unwrap();
+        assert_eq!(t.begin(keys("carol", "10.0.0.1"), now).err(), Some(60));
     }
 }
