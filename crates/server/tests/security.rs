@@ -157,17 +157,34 @@ async fn every_answer_carries_the_security_headers() {
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "same-origin", "{path}");
     }
-    // Bodies beyond the limit are refused.
-    let big = "x".repeat(2 << 20);
+    // Bodies beyond the limit are refused for their size alone (the same body, small, is fine).
+    let key = |pad: usize| format!(r#"{{"name": "k", "padding": "{}"}}"#, "x".repeat(pad));
+    for (pad, want) in [(100, 201), (2 << 20, 413)] {
+        let r = ts
+            .client
+            .post(ts.url("/api/auth/keys"))
+            .header("content-type", "application/json")
+            .body(key(pad))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), want, "a body of {pad} bytes");
+        if want == 413 {
+            let v: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(v["error"], "too_large", "{v}");
+        }
+    }
     let r = ts
         .client
-        .post(ts.url("/api/auth/keys"))
-        .header("content-type", "application/json")
-        .body(format!(r#"{{"name": "{big}"}}"#))
+        .post(ts.url("/api/playlists/import?name=big"))
+        .header("content-type", "audio/x-mpegurl")
+        .body("a.flac\n".repeat(300_000))
         .send()
         .await
         .unwrap();
-    assert!(r.status() == 413 || r.status() == 400, "{}", r.status());
+    assert_eq!(r.status(), 413);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "too_large", "{v}");
     ts.shutdown().await;
 }
 
@@ -252,6 +269,84 @@ async fn stalled_connections_and_event_streams_do_not_starve_the_api_and_are_clo
     );
     drop(streams);
     drop(more);
+    ts.shutdown().await;
+}
+
+/// Reads a raw connection until the server closes it (EOF or reset), within DEADLINE; what it
+/// sent before closing.
+async fn read_until_closed(s: &mut tokio::net::TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(DEADLINE, s.read(&mut buf))
+            .await
+            .expect("the server never closed the connection")
+        {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// An API call whose body never finishes arriving gets 408 after the request timeout; an event
+/// stream open for longer still delivers events; a keep-alive connection left idle after its
+/// answer is closed after the header-read timeout.
+#[tokio::test]
+async fn slow_api_calls_time_out_and_idle_connections_close_but_event_streams_live_on() {
+    let music = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut c = config(music.path(), data.path());
+    c.request_timeout = Duration::from_secs(1);
+    c.header_read_timeout = Duration::from_secs(2);
+    let ts = TestServer::start_with(c).await;
+    let addr = addr_of(&ts);
+    let mut events = Events::open(&ts).await;
+
+    // Headers complete, the body promised 100 bytes and sends 10.
+    let started = Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/auth/keys HTTP/1.1\r\nHost: localhost\r\nCookie: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\": ",
+        ts.cookie
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut slow).await;
+    let waited = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(waited >= Duration::from_secs(1), "408 after {waited:?}");
+
+    // The event stream opened before that call outlived the request timeout.
+    let r = ts
+        .client
+        .post(ts.url("/api/enhancement/toggle"))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let event = events.until("enhancement", |v| v["enabled"] == false).await;
+    assert!(
+        event.is_some(),
+        "the event stream died with the request timeout"
+    );
+
+    // A keep-alive connection: one answer, then idle until the server lets it go.
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let answer = read_until_closed(&mut idle).await;
+    let idle_for = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        idle_for >= Duration::from_secs(2),
+        "closed after {idle_for:?}, before the timeout"
+    );
     ts.shutdown().await;
 }
 

@@ -26,31 +26,27 @@ pub fn entries(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// `%XX` escapes of a `file://` URI decoded (invalid ones kept as they are).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
+/// An M3U body as text. M3U8 and most M3U files are UTF-8, but older `.m3u` files were written
+/// in the system's code page (Windows-1252 for Western players): a body that is not UTF-8 is
+/// read as that, so its accented paths still match.
+pub fn decode(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
     }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The path of an entry relative to `root`, `/`-separated, if it can be one.
 pub fn relative_path(entry: &str, root: Option<&Path>) -> Option<String> {
     let mut p = entry.to_string();
     if let Some(rest) = p.strip_prefix("file://") {
-        p = percent_decode(rest.strip_prefix("localhost").unwrap_or(rest));
+        let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+        p = percent_encoding::percent_decode_str(rest)
+            .decode_utf8_lossy()
+            .into_owned();
     }
     let p = p.replace('\\', "/");
     if p.starts_with('/') {
@@ -122,6 +118,16 @@ fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_that_are_not_utf8_are_read_as_windows_1252() {
+        assert_eq!(decode("Café/ñandú.flac".as_bytes()), "Café/ñandú.flac");
+        // The same path saved by an old Windows player.
+        assert_eq!(
+            decode(b"Caf\xe9/\xf1and\xfa \x96 live.flac"),
+            "Café/ñandú – live.flac"
+        );
+    }
 
     #[test]
     fn entries_skip_directives_bom_and_windows_line_ends() {

@@ -34,6 +34,9 @@ pub enum Error {
     /// A body in a format this route does not take (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A body over the size limit (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// Anything else: the database, the disk, a worker that went away (500). The message is
     /// for the log, never for the client: it may name this machine's paths.
     #[error("{0}")]

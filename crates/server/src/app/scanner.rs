@@ -48,7 +48,7 @@ pub struct ScanStatus {
     pub processed: u64,
     pub total: Option<u64>,
     pub last_report: Option<ScanReport>,
-    /// Why the last scan failed, if it did.
+    /// Why the last scan failed, or which tracks its analysis could not finish.
     pub error: Option<String>,
 }
 
@@ -249,6 +249,7 @@ impl Scanner {
         self.publish();
         let started = Instant::now();
         let mut last_publish = Instant::now();
+        let mut panicked = 0;
         for id in ids {
             if self.stop.load(Ordering::Relaxed) {
                 return;
@@ -257,11 +258,20 @@ impl Scanner {
             match catch_unwind(AssertUnwindSafe(|| self.engine.analyse_full(track))) {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::warn!(track = id, error = %e, "cannot analyse track"),
-                Err(panic) => tracing::error!(
-                    track = id,
-                    panic = %panic_message(&panic),
-                    "the analysis of a track panicked; going on with the next"
-                ),
+                Err(panic) => {
+                    let what = panic_message(&panic);
+                    tracing::error!(
+                        track = id,
+                        panic = %what,
+                        "the analysis of a track panicked; going on with the next"
+                    );
+                    // Reported with the scan, as its other errors are.
+                    panicked += 1;
+                    self.state.lock().last_error = Some(format!(
+                        "the analysis of {panicked} track(s) stopped on an internal error \
+                         (the last: track {id}: {what}); they play with a quick profile"
+                    ));
+                }
             }
             self.analysed.fetch_add(1, Ordering::Relaxed);
             if last_publish.elapsed() >= PROGRESS_EVERY {
@@ -371,6 +381,11 @@ mod tests {
         // Both tracks were scanned; each analysis panicked and was contained.
         assert_eq!(first.last_report.as_ref().unwrap().added, 2);
         assert_eq!(first.phase, Phase::Idle);
+        let error = first.error.as_deref().expect("the panics are reported");
+        assert!(
+            error.contains("analysis of 2 track(s)") && error.contains("deliberate panic"),
+            "{error}"
+        );
         // The scanner is not stuck: a second job runs and ends too, and shutdown returns.
         assert!(scanner.start().running);
         let second = wait_idle(&scanner);

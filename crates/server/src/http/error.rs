@@ -14,7 +14,7 @@ use crate::app::Error;
 #[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ErrorBody {
     /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `undecodable`,
-    /// `too_many_requests`, `busy`, `unsupported_media_type`, `misdirected`, `cross_site` or
+    /// `too_many_requests`, `busy`, `unsupported_media_type`, `too_large`, `misdirected`, `cross_site` or
     /// `internal`.
     pub error: String,
     /// A human sentence.
@@ -33,6 +33,7 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -48,6 +49,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::TooManyRequests { .. } => "too_many_requests",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
+            Error::TooLarge(_) => "too_large",
             Error::Internal(_) => "internal",
         }
     }
@@ -99,9 +101,19 @@ impl From<axum::extract::rejection::JsonRejection> for Error {
                 "a JSON body needs the header Content-Type: application/json".into(),
             ),
             J::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Error::BadRequest(format!("the body is too large: {}", b.body_text()))
+                Error::TooLarge(format!("the body is too large: {}", b.body_text()))
             }
             other => Error::BadRequest(format!("invalid JSON body: {}", other.body_text())),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::BytesRejection> for Error {
+    fn from(r: axum::extract::rejection::BytesRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::TooLarge(format!("the body is too large: {}", r.body_text()))
+        } else {
+            Error::BadRequest(format!("unreadable body: {}", r.body_text()))
         }
     }
 }

@@ -79,7 +79,7 @@ impl From<Error> for SubsonicError {
             Error::Busy { message, .. } | Error::TooManyRequests { message, .. } => {
                 SubsonicError::new(0, message)
             }
-            Error::UnsupportedMediaType(m) => SubsonicError::new(0, m),
+            Error::UnsupportedMediaType(m) | Error::TooLarge(m) => SubsonicError::new(0, m),
             Error::Internal(detail) => {
                 tracing::error!(error = %detail, "subsonic request failed");
                 SubsonicError::new(0, "the server hit an internal error; its log says more")

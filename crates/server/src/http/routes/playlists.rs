@@ -2,6 +2,7 @@
 
 use auralis_library::people::{PlaylistDetail, PlaylistUpdate};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -149,13 +150,13 @@ pub async fn export_m3u(
 #[utoipa::path(post, path = "/api/playlists/import", tag = "playlists", params(dto::ImportQuery),
     request_body(content = String, content_type = "audio/x-mpegurl", description = "An M3U/M3U8 playlist"),
     responses((status = 201, body = dto::ImportedPlaylist), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 415, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 pub async fn import_m3u(
     State(people): State<PeopleService>,
     Auth(caller): Auth,
     Query(q): Query<dto::ImportQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<dto::ImportedPlaylist>)> {
     let kind = headers
         .get(header::CONTENT_TYPE)
@@ -169,7 +170,7 @@ pub async fn import_m3u(
         ));
     }
     let user = caller.user.id;
-    let text = String::from_utf8_lossy(&body).into_owned();
+    let text = auralis_library::people::m3u::decode(&body?);
     let imported = people.import_m3u(user, q.name, text).await?;
     Ok((
         StatusCode::CREATED,
