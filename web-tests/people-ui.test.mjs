@@ -1,8 +1,9 @@
 // The user's own music through the page, under the page's own Content-Security-Policy:
 // favourites (hearts on tracks, albums, artists), playlists (made, filled, dragged, renamed,
 // shared, exported and imported as M3U, deleted; read-only for another user), Play with nothing
-// queued, the history, plain lyrics and "No lyrics". Elements are found by role and name, as a
-// screen reader finds them.
+// queued (a playlist, search results, the artists, the playlists, the favourites), the history,
+// plain lyrics and "No lyrics", a visible keyboard focus, and the lock-screen controls (Media
+// Session). Elements are found by role and name, as a screen reader finds them.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPlayer, signIn, until } from './lib/harness.mjs';
@@ -25,6 +26,15 @@ const view = (p = page) => p.getByRole('main');
 const go = async (hash, heading, p = page) => {
   await p.evaluate((x) => { location.hash = x; }, hash);
   if (heading) await p.getByRole('heading', { name: heading, level: 1 }).waitFor();
+};
+const titles = (p = page) => p.evaluate(() => window.auralis.state.queue.map((t) => t.title));
+/** Presses the player's Play with nothing queued; resolves once the queue is filled and the
+ *  now-playing area shows its first track. */
+const playWithNothingQueued = async (first) => {
+  assert.equal(await page.evaluate(() => window.auralis.state.queue.length), 0, 'something is queued already');
+  await player().getByRole('button', { name: 'Play', exact: true }).click();
+  await until(page, (i) => window.auralis.engine.trackId === i, id[first], { what: `${first} loading` });
+  assert.equal(await player().locator('#np-title').textContent(), first);
 };
 const playing = (p, trackId) => p.waitForFunction((i) => {
   const e = window.auralis.engine;
@@ -266,6 +276,124 @@ describe('your music in the page (real server, headless chromium, the page\'s CS
     assert.match(await help.textContent(), /Lyrics panel/);
     await page.keyboard.press('Escape');
     // only the answers this suite asked for show up as failed loads in the console
+    assert.deepEqual(h.errors.filter((e) => !/favicon/.test(e) && !/status of 404/.test(e)), []);
+  });
+
+  it('Play with nothing queued on the artists: each artist\'s tracks in album and track order, artist after artist', async () => {
+    await page.reload();
+    await go('#/artists', 'Artists');
+    assert.deepEqual(await view().locator('ul.list strong').allTextContents(), ['Lonely Oscillator', 'Tone Collective']);
+    await playWithNothingQueued('Lone Tone');
+    assert.deepEqual(await titles(), ['Lone Tone', 'First Movement', 'Second Movement']);
+  });
+
+  it('Play with nothing queued on the playlists: every listed playlist\'s tracks, in the order shown, each in its order', async () => {
+    const contents = { 'Evening mix': ['Second Movement', 'First Movement'], 'Just mine': ['Lone Tone'] };
+    await page.reload();
+    await go('#/playlists', 'Playlists');
+    const shown = (await view().getByRole('link').allTextContents()).map((t) => t.split(' · ')[0]);
+    assert.deepEqual([...shown].sort(), Object.keys(contents));
+    await playWithNothingQueued(contents[shown[0]][0]);
+    assert.deepEqual(await titles(), shown.flatMap((n) => contents[n]));
+  });
+
+  it('Play with nothing queued on the favourites: the tracks, then the albums\', then the artists\', each once', async () => {
+    // only a favourite album: its tracks
+    const artistId = Object.fromEntries((await get(page, '/api/artists')).items.map((a) => [a.name, a.id]));
+    for (const [kind, fid, on] of [['artists', artistId['Tone Collective'], false], ['albums', album['Multitone Suite'], true]]) {
+      assert.equal((await send(page, on ? 'PUT' : 'DELETE', `/api/${kind}/${fid}/favorite`)).status, 204);
+    }
+    const fav = await get(page, '/api/favorites');
+    assert.deepEqual([fav.tracks.length, fav.albums.map((a) => a.title), fav.artists.length], [0, ['Multitone Suite'], 0]);
+    await page.reload();
+    await go('#/favorites', 'Favourites');
+    await view().getByText('No favourite tracks.').waitFor();
+    await view().getByText('No favourite artists.').waitFor();
+    await playWithNothingQueued('First Movement');
+    assert.deepEqual(await titles(), ['First Movement', 'Second Movement']);
+
+    // a track, an album and an artist: the tracks first, then the album's, then the artist's,
+    // each once (Second Movement is a favourite and on the album)
+    assert.equal((await send(page, 'PUT', `/api/tracks/${id['Second Movement']}/favorite`)).status, 204);
+    assert.equal((await send(page, 'PUT', `/api/artists/${artistId['Lonely Oscillator']}/favorite`)).status, 204);
+    await page.reload();
+    await go('#/favorites', 'Favourites');
+    await page.getByRole('table', { name: 'Favourite tracks' }).waitFor();
+    await playWithNothingQueued('Second Movement');
+    assert.deepEqual(await titles(), ['Second Movement', 'First Movement', 'Lone Tone']);
+  });
+
+  it('the keyboard focus is visible: a row\'s play button, the seek bar, a tab', async () => {
+    /** Presses Tab (Shift+Tab with `back`) until `target` has the focus; returns how its focus
+     *  shows. */
+    const tabTo = async (target, { back = false } = {}) => {
+      for (let i = 0; i < 100; i++) {
+        await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+        if (await target.evaluate((el) => el === document.activeElement)) {
+          return target.evaluate((el) => {
+            const s = getComputedStyle(el);
+            return { focusVisible: el.matches(':focus-visible'), outline: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor, shadow: s.boxShadow };
+          });
+        }
+      }
+      throw new Error(`Tab never reached ${target}`);
+    };
+    const assertRing = (r, what) => {
+      assert.ok(r.focusVisible, `${what}: not :focus-visible after Tab`);
+      const outline = r.outline !== 'none' && r.width > 0 && r.color !== 'rgba(0, 0, 0, 0)' && r.color !== 'transparent';
+      assert.ok(outline || r.shadow !== 'none', `${what}: no visible focus (${JSON.stringify(r)})`);
+    };
+    await go(`#/album/${album['Multitone Suite']}`, 'Multitone Suite');
+    await view().getByRole('heading', { level: 1 }).focus();
+    assertRing(await tabTo(view().getByRole('button', { name: 'Play First Movement' })), 'the row\'s play button');
+    assertRing(await tabTo(player().getByRole('slider', { name: 'Seek' })), 'the seek bar');
+    await view().getByRole('heading', { level: 1 }).focus();
+    assertRing(await tabTo(nav().getByRole('link', { name: 'Albums' }), { back: true }), 'the Albums tab');
+  });
+
+  it('Media Session: the lock-screen actions play, pause, seek and change track', async () => {
+    // keep the handlers the page gives the Media Session, to call them as the lock screen would
+    await page.addInitScript(() => {
+      const ms = navigator.mediaSession;
+      const set = ms.setActionHandler.bind(ms);
+      window.mediaActions = {};
+      ms.setActionHandler = (action, fn) => { window.mediaActions[action] = fn; set(action, fn); };
+    });
+    await page.reload();
+    await go(`#/album/${album['Multitone Suite']}`, 'Multitone Suite');
+    const actions = await page.evaluate(() => Object.entries(window.mediaActions).filter(([, f]) => typeof f === 'function').map(([a]) => a));
+    for (const a of ['play', 'pause', 'previoustrack', 'nexttrack', 'seekto']) assert.ok(actions.includes(a), `no Media Session handler for ${a} (${actions})`);
+    const act = (action, extra = {}) => page.evaluate(({ action, extra }) => window.mediaActions[action]({ action, ...extra }), { action, extra });
+
+    // play with nothing queued plays what the view lists, as the player's Play does
+    assert.equal(await page.evaluate(() => window.auralis.state.queue.length), 0);
+    await act('play');
+    await playing(page, id['First Movement']);
+    assert.deepEqual(await titles(), ['First Movement', 'Second Movement']);
+    assert.equal(await page.evaluate(() => navigator.mediaSession.metadata?.title), 'First Movement');
+    await page.waitForFunction(() => navigator.mediaSession.playbackState === 'playing');
+
+    await act('pause');
+    await page.waitForFunction(() => !window.auralis.engine.playing && navigator.mediaSession.playbackState === 'paused');
+    assert.equal(await player().locator('#play').getAttribute('aria-label'), 'Play');
+    await act('play');
+    await page.waitForFunction(() => window.auralis.engine.playing && navigator.mediaSession.playbackState === 'playing');
+
+    await act('seekto', { seekTime: 15 });
+    await page.waitForFunction(() => {
+      const e = window.auralis.engine;
+      return e.trackId !== null && e.position >= 15 && e.position < 20;
+    }, null, { timeout: 15_000 });
+
+    await act('nexttrack');
+    await page.waitForFunction((i) => window.auralis.engine.trackId === i && window.auralis.state.index === 1, id['Second Movement']);
+    await player().locator('#np-title').getByText('Second Movement').waitFor();
+    assert.equal(await page.evaluate(() => navigator.mediaSession.metadata?.title), 'Second Movement');
+
+    // back from the start of a track goes to the track before
+    await act('previoustrack');
+    await page.waitForFunction((i) => window.auralis.engine.trackId === i && window.auralis.state.index === 0, id['First Movement']);
+    await playing(page, id['First Movement']);
     assert.deepEqual(h.errors.filter((e) => !/favicon/.test(e) && !/status of 404/.test(e)), []);
   });
 });

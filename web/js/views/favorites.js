@@ -1,5 +1,6 @@
 // The Favourites view (#/favorites): the tracks, albums and artists the user has hearted, most
-// recent first. Play with nothing queued plays its tracks.
+// recent first. Play with nothing queued plays the favourite tracks, then the favourite albums',
+// then the favourite artists' (each track once).
 //
 // Not for: the heart buttons themselves (favorites.js).
 
@@ -8,6 +9,15 @@ import { h } from '../dom.js';
 import { page } from '../router.js';
 import { remember } from '../state.js';
 import { trackTable, albumGrid, artistList, listActions } from '../lists.js';
+import { tracksOfAlbums, tracksOfArtists } from './library.js';
+
+/** Everything the view lists as one list of tracks. The albums' and artists' tracks take a
+ *  request each (or the whole library), so they are fetched when Play is pressed, not at paint. */
+async function allFavourites(tracks, albums, artists) {
+  const [ofAlbums, ofArtists] = await Promise.all([tracksOfAlbums(albums), tracksOfArtists(artists)]);
+  const seen = new Set();
+  return [...tracks, ...ofAlbums, ...ofArtists].filter((t) => !seen.has(t.id) && seen.add(t.id));
+}
 
 export async function favoritesView() {
   const { tracks, albums, artists } = await api.favorites();
@@ -23,6 +33,6 @@ export async function favoritesView() {
       albums.length ? albumGrid(albums, { label: 'Favourite albums' }) : h('p', { class: 'empty' }, 'No favourite albums.'),
       h('h2', {}, 'Artists'),
       artists.length ? artistList(artists) : h('p', { class: 'empty' }, 'No favourite artists.')),
-    tracks,
+    tracks: albums.length || artists.length ? () => allFavourites(tracks, albums, artists) : tracks,
   };
 }

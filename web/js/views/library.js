@@ -21,6 +21,35 @@ export async function tracksOfAlbums(albums, max = 50) {
   return remember(details.flatMap((d) => d.tracks));
 }
 
+/** Every track of the library in its order (album artist, album, disc, track), a page at a time. */
+async function allTracks() {
+  const all = [];
+  for (;;) {
+    const { items, total } = await api.tracks({ limit: 1000, offset: all.length });
+    all.push(...items);
+    if (!items.length || all.length >= total) return all;
+  }
+}
+
+/** The tracks of artists in the order listed, each artist's in album and track order as its
+ *  own view lists them (for Play on a list of artists). One pass over the whole library rather
+ *  than a search per artist; each track goes to the first artist it belongs to, so none twice. */
+export async function tracksOfArtists(artists) {
+  if (!artists.length) return [];
+  const byId = new Map();
+  const byName = new Map();
+  artists.forEach((ar, i) => {
+    if (!byId.has(ar.id)) byId.set(ar.id, i);
+    if (!byName.has(ar.name)) byName.set(ar.name, i);
+  });
+  const of = artists.map(() => []);
+  for (const t of await allTracks()) {
+    const i = byId.get(t.artist_id) ?? byName.get(t.artist);
+    if (i !== undefined) of[i].push(t);
+  }
+  return remember(of.flat());
+}
+
 export async function albumsView() {
   const { items } = await allAlbums();
   return {
@@ -46,7 +75,10 @@ export async function albumView(id) {
 
 export async function artistsView() {
   const { items } = await api.artists();
-  return page('Artists', items.length ? artistList(items) : h('p', { class: 'empty' }, 'No artists.'));
+  return {
+    nodes: page('Artists', items.length ? artistList(items) : h('p', { class: 'empty' }, 'No artists.')),
+    tracks: () => tracksOfArtists(items), // fetched on Play: the list itself carries no tracks
+  };
 }
 
 export async function artistView(id) {

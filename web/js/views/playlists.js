@@ -21,11 +21,22 @@ function playlistLinks(items, { owner }) {
       h('span', { class: 'muted' }, ` · ${summary(p)}${owner ? ` · by ${p.owner}` : ''}`)))));
 }
 
+/** The tracks of playlists in the order given, each in its own order (for Play on the list).
+ *  One request per playlist, so made only when Play is pressed; a playlist deleted since the
+ *  list was drawn adds nothing. */
+async function tracksOfPlaylists(items, max = 50) {
+  const lists = await Promise.all(items.filter((p) => p.track_count).slice(0, max).map((p) =>
+    api.playlist(p.id).catch((e) => { if (e.status === 404) return { tracks: [] }; throw e; })));
+  return remember(lists.flatMap((p) => p.tracks));
+}
+
 export async function playlistsView() {
   const lists = h('div', {});
+  let listed = []; // in the order shown: yours, then the shared ones
   const showLists = (items) => {
     const mine = items.filter((p) => p.mine);
     const others = items.filter((p) => !p.mine);
+    listed = [...mine, ...others];
     lists.replaceChildren(
       h('h2', {}, 'Your playlists'),
       mine.length ? playlistLinks(mine, { owner: false }) : h('p', { class: 'empty' }, 'No playlists yet: make one above, or use “Add to playlist” on any track or album.'),
@@ -82,7 +93,10 @@ export async function playlistsView() {
       h('p', { class: 'hint', id: 'import-hint' }, 'Paths relative to the music folder (or absolute inside it). The new playlist takes the file’s name.')),
     importAlert, result);
 
-  return page('Playlists', h('div', { class: 'pl-tools' }, create, importer), lists);
+  return {
+    nodes: page('Playlists', h('div', { class: 'pl-tools' }, create, importer), lists),
+    tracks: () => tracksOfPlaylists(listed),
+  };
 }
 
 /** The download name of an export: the playlist's name without characters files cannot hold. */
