@@ -83,6 +83,23 @@ async fn playlists_order_duplicates_visibility_and_m3u() {
             .status(),
         403
     );
+    // The owner renames it and changes the comment; the order and the rest stay.
+    let r = ts
+        .client
+        .put(ts.url(&format!("/api/playlists/{id}")))
+        .json(&json!({"name": "Late evening", "comment": "slower ones"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&p["name"], &p["comment"], &p["public"]),
+        (&json!("Late evening"), &json!("slower ones"), &json!(true))
+    );
+    assert_eq!(titles(&p), vec!["sine-44k", "Theme", "sine-44k", "Intro"]);
+    let listed = ts.get_json("/api/playlists").await;
+    assert_eq!(listed["items"][0]["name"], "Late evening");
     // Private again: gone for bob.
     ts.client
         .put(ts.url(&format!("/api/playlists/{id}")))
@@ -240,6 +257,19 @@ async fn favourites_are_marked_everywhere_and_only_for_their_user() {
         ts.get_json(&format!("/api/tracks/{intro}")).await["favorite"],
         false
     );
+    for path in [
+        format!("/api/albums/{album}/favorite"),
+        format!("/api/artists/{artist}/favorite"),
+    ] {
+        let r = ts.client.delete(ts.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 204, "{path}");
+    }
+    let fav = ts.get_json("/api/favorites").await;
+    assert_eq!(fav, json!({"tracks": [], "albums": [], "artists": []}));
+    assert_eq!(
+        ts.get_json(&format!("/api/albums/{album}")).await["favorite"],
+        false
+    );
     let r = ts
         .client
         .put(ts.url("/api/albums/999999/favorite"))
@@ -298,13 +328,15 @@ async fn plays_are_counted_from_listening_only() {
             assert_eq!(r.status(), 200);
         }
     }
-    // Seeking around without listening: positions that jump each second.
+    // Seeking around without listening: positions that jump each second, each forward jump over
+    // 4.5 s (a step counts as heard up to 1.25 × the time passed + 1.5 s: these stay seeks even
+    // if the server sees two updates 2.4 s apart).
     listen(
         &ts.client,
         &ts.base,
         "p",
         a,
-        &[0.0, 4.5, 0.5, 4.0, 1.0, 3.9],
+        &[0.0, 4.9, 0.1, 4.8, 0.2, 4.7],
     )
     .await;
     assert_eq!(plays(a).await, 0);
@@ -333,6 +365,13 @@ async fn plays_are_counted_from_listening_only() {
     assert_eq!(played, vec![b, b]);
     let bob_history: Value = get_json_as(&bob, &ts.url("/api/history")).await;
     assert_eq!(bob_history["total"], 1);
+    // Paging: the second entry alone; limits out of range are refused.
+    let second = ts.get_json("/api/history?limit=1&offset=1").await;
+    assert_eq!(second["total"], 2);
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert_eq!(second["items"][0]["played_at"], h["items"][1]["played_at"]);
+    assert_eq!(ts.get("/api/history?limit=0").await.status(), 400);
+    assert_eq!(ts.get("/api/history?limit=x").await.status(), 400);
     for sort in ["recent", "frequent"] {
         let albums = ts.get_json(&format!("/api/albums?sort={sort}")).await;
         assert_eq!(albums["items"].as_array().unwrap().len(), 1, "{sort}");
