@@ -1,9 +1,10 @@
 //! Lyrics of a track: an `.lrc` file beside it with the same stem, else the file's own tags
-//! (ID3v2 `SYLT` synced frames or `USLT`, Vorbis `LYRICS`, MP4 `©lyr`), read when asked (a few
+//! (ID3v2 `SYLT` synced frames in MP3, WAV or AIFF, or `USLT`, Vorbis `LYRICS`, MP4 `©lyr`), read when asked (a few
 //! kilobytes of text, never any audio).
 //!
 //! LRC is parsed as players write it: several timestamps on one line (`[00:12.00][01:40.50]Chorus`),
-//! `[offset:+/-ms]` (positive shows the lyrics earlier), metadata tags (`[ar:]`, `[ti:]`, ...)
+//! `[offset:+/-ms]` (positive shows the lyrics earlier), LRC ID tags (`[ar:]`, `[ti:]`, ...) skipped (a
+//! bracket with a colon in plain lyrics, `[Verse 1: Someone]`, stays text),
 //! skipped, enhanced-LRC word times (`<00:12.34>`) removed from the text, a BOM and Windows line
 //! endings tolerated. Text without any timestamp is plain (unsynced) lyrics.
 //!
@@ -17,7 +18,9 @@ use lofty::file::{AudioFile, TaggedFileExt};
 use lofty::id3::v2::{
     Frame, Id3v2Tag, SyncTextContentType, SynchronizedTextFrame, TimestampFormat,
 };
-use lofty::mpeg::MpegFile;
+use lofty::iff::aiff::AiffFile;
+use lofty::iff::wav::WavFile;
+use lofty::mpeg::{Layer, MpegFile, MpegVersion};
 use lofty::prelude::ItemKey;
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +84,16 @@ fn read_text(path: &Path) -> std::io::Result<String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// LRC's ID tags (`[ar:Artist]`, `[offset:+250]`, ...). Only these are metadata: a bracket
+/// with a colon in plain lyrics (`[Verse 1: Someone]`) is text.
+fn is_id_tag(key: &str) -> bool {
+    const KEYS: &[&str] = &[
+        "ar", "al", "ti", "au", "by", "offset", "length", "re", "ve", "tool", "id", "la", "lang",
+        "#",
+    ];
+    KEYS.iter().any(|k| key.eq_ignore_ascii_case(k))
+}
+
 /// Parses LRC text (see the module docs).
 pub fn parse_lrc(text: &str, source: LyricsSource) -> Lyrics {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -97,7 +110,9 @@ pub fn parse_lrc(text: &str, source: LyricsSource) -> Lyrics {
             let tag = &inner[..end];
             if let Some(t) = parse_timestamp(tag) {
                 stamps.push(t);
-            } else if let Some((key, value)) = tag.split_once(':') {
+            } else if let Some((key, value)) =
+                tag.split_once(':').filter(|(key, _)| is_id_tag(key.trim()))
+            {
                 if key.trim().eq_ignore_ascii_case("offset") {
                     offset_ms = value.trim().parse().unwrap_or(0);
                 }
@@ -204,18 +219,45 @@ fn from_tags(path: &Path) -> Option<Lyrics> {
     (!lyrics.lines.is_empty()).then_some(lyrics)
 }
 
-/// A `SYLT` lyrics frame of an MP3's ID3v2 tag, in milliseconds.
-fn sylt(path: &Path) -> Option<Lyrics> {
-    let is_mp3 = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("mp3"));
-    if !is_mp3 {
-        return None;
-    }
+/// The ID3v2 tag of an MP3, WAV or AIFF file (the containers that carry one), and for MP3 the
+/// seconds of one MPEG frame (for SYLT frames timed in frames).
+fn id3v2_tag(path: &Path) -> Option<(Id3v2Tag, Option<f64>)> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     let mut file = File::open(path).ok()?;
-    let mpeg = MpegFile::read_from(&mut file, ParseOptions::new()).ok()?;
-    let tag: &Id3v2Tag = mpeg.id3v2()?;
+    let options = ParseOptions::new();
+    match ext.as_str() {
+        "mp3" => {
+            let mpeg = MpegFile::read_from(&mut file, options).ok()?;
+            let p = mpeg.properties();
+            let samples = match (p.layer(), p.version()) {
+                (Layer::Layer1, _) => 384.0,
+                (Layer::Layer2, _) | (Layer::Layer3, MpegVersion::V1) => 1152.0,
+                (Layer::Layer3, _) => 576.0,
+            };
+            let frame = (p.sample_rate() > 0).then(|| samples / p.sample_rate() as f64);
+            Some((mpeg.id3v2()?.clone(), frame))
+        }
+        "wav" | "wave" => Some((
+            WavFile::read_from(&mut file, options)
+                .ok()?
+                .id3v2()?
+                .clone(),
+            None,
+        )),
+        "aif" | "aiff" | "aifc" => Some((
+            AiffFile::read_from(&mut file, options)
+                .ok()?
+                .id3v2()?
+                .clone(),
+            None,
+        )),
+        _ => None,
+    }
+}
+
+/// A `SYLT` lyrics frame of the file's ID3v2 tag, timed in milliseconds or (MP3) MPEG frames.
+fn sylt(path: &Path) -> Option<Lyrics> {
+    let (tag, frame_seconds) = id3v2_tag(path)?;
     tag.into_iter().find_map(|frame| {
         let Frame::Binary(binary) = frame else {
             return None;
@@ -224,16 +266,18 @@ fn sylt(path: &Path) -> Option<Lyrics> {
             return None;
         }
         let sync = SynchronizedTextFrame::parse(&binary.data, binary.flags()).ok()?;
-        if sync.timestamp_format != TimestampFormat::MS
-            || !matches!(sync.content_type, SyncTextContentType::Lyrics)
-        {
+        if !matches!(sync.content_type, SyncTextContentType::Lyrics) {
             return None;
         }
+        let unit = match sync.timestamp_format {
+            TimestampFormat::MS => 0.001,
+            TimestampFormat::MPEG => frame_seconds?,
+        };
         let mut lines: Vec<LyricLine> = sync
             .content
             .into_iter()
-            .map(|(ms, text)| LyricLine {
-                start_s: Some(ms as f64 / 1000.0),
+            .map(|(at, text)| LyricLine {
+                start_s: Some(at as f64 * unit),
                 text: text.trim().to_string(),
             })
             .collect();
@@ -306,5 +350,20 @@ mod tests {
         assert_eq!(parse_timestamp("ab:cd"), None);
         let l = parse_lrc("[00:01.00]a [chorus] <b>", LyricsSource::Lrc);
         assert_eq!(times(&l), vec![(1.0, "a [chorus] <b>")]);
+    }
+
+    #[test]
+    fn only_lrc_id_tags_are_metadata_a_bracket_with_a_colon_in_lyrics_is_text() {
+        let l = parse_lrc(
+            "[ar:Someone]\n[Verse 1: Someone]\nWords here\n[AL:Album]\n[Chorus: All]\n",
+            LyricsSource::Tag,
+        );
+        let lines: Vec<_> = l.lines.iter().map(|x| x.text.as_str()).collect();
+        assert_eq!(
+            lines,
+            vec!["[Verse 1: Someone]", "Words here", "[Chorus: All]"]
+        );
+        let l = parse_lrc("[by:me]\n[00:02.00][x: y] text\n", LyricsSource::Lrc);
+        assert_eq!(times(&l), vec![(2.0, "[x: y] text")]);
     }
 }

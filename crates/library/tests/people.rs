@@ -433,7 +433,7 @@ fn lyrics_from_an_lrc_file_and_from_each_kind_of_tag() {
     assert_eq!(read_lyrics(&m4a).unwrap().lines[0].text, "aac words");
     // ID3 SYLT: synced lyrics in the tag itself.
     let sylt = copy("drascula-track1-8s.mp3", "sylt.mp3");
-    write_sylt(&sylt, &[(500, "first"), (2750, "second")]);
+    write_sylt(&sylt, Ms, &[(500, "first"), (2750, "second")]);
     let l = read_lyrics(&sylt).unwrap();
     assert!(l.synced);
     let got: Vec<_> = l
@@ -442,23 +442,51 @@ fn lyrics_from_an_lrc_file_and_from_each_kind_of_tag() {
         .map(|x| (x.start_s.unwrap(), x.text.as_str()))
         .collect();
     assert_eq!(got, vec![(0.5, "first"), (2.75, "second")]);
+    // SYLT in the ID3 chunk of a WAV and of an AIFF.
+    for name in ["sylt.wav", "sylt.aiff"] {
+        let fixture = format!("drascula-track1-8s.{}", &name[5..]);
+        let file = copy(&fixture, name);
+        write_sylt(&file, Ms, &[(1250, "in a chunk")]);
+        let l = read_lyrics(&file).unwrap_or_else(|| panic!("{name}: no lyrics"));
+        assert!(l.synced, "{name}");
+        assert_eq!(l.lines[0].start_s, Some(1.25), "{name}");
+        assert_eq!(l.lines[0].text, "in a chunk", "{name}");
+    }
+    // SYLT timed in MPEG frames: 1152 samples each at the MP3's 44.1 kHz.
+    let frames = copy("drascula-track1-8s.mp3", "frames.mp3");
+    write_sylt(&frames, MpegFrames, &[(100, "a hundred frames in")]);
+    let l = read_lyrics(&frames).unwrap();
+    let at = l.lines[0].start_s.unwrap();
+    assert!((at - 100.0 * 1152.0 / 44100.0).abs() < 1e-9, "{at}");
     // None at all.
     let bare = copy("drascula-track1-8s.wav", "bare.wav");
     assert!(read_lyrics(&bare).is_none());
 }
 
-/// Adds an ID3v2 SYLT frame (milliseconds, lyrics) to an MP3.
-fn write_sylt(path: &Path, lines: &[(u32, &str)]) {
+use SyltTime::{MpegFrames, Ms};
+
+/// The time unit of a SYLT frame.
+enum SyltTime {
+    Ms,
+    MpegFrames,
+}
+
+/// Adds an ID3v2 SYLT frame (lyrics) to an MP3, WAV or AIFF file.
+fn write_sylt(path: &Path, time: SyltTime, lines: &[(u32, &str)]) {
     use lofty::file::AudioFile;
     use lofty::id3::v2::{
         BinaryFrame, Frame, FrameId, Id3v2Tag, SyncTextContentType, SynchronizedTextFrame,
         TimestampFormat,
     };
     use lofty::TextEncoding;
+    let format = match time {
+        Ms => TimestampFormat::MS,
+        MpegFrames => TimestampFormat::MPEG,
+    };
     let frame = SynchronizedTextFrame::new(
         TextEncoding::UTF8,
         *b"eng",
-        TimestampFormat::MS,
+        format,
         SyncTextContentType::Lyrics,
         None,
         lines.iter().map(|(t, s)| (*t, s.to_string())).collect(),
@@ -474,8 +502,26 @@ fn write_sylt(path: &Path, lines: &[(u32, &str)]) {
         .write(true)
         .open(path)
         .unwrap();
-    let mut mpeg = lofty::mpeg::MpegFile::read_from(&mut file, Default::default()).unwrap();
-    mpeg.set_id3v2(tag);
-    drop(file);
-    mpeg.save_to_path(path, WriteOptions::default()).unwrap();
+    let ext = path.extension().unwrap().to_str().unwrap();
+    match ext {
+        "mp3" => {
+            let mut f = lofty::mpeg::MpegFile::read_from(&mut file, Default::default()).unwrap();
+            f.set_id3v2(tag);
+            drop(file);
+            f.save_to_path(path, WriteOptions::default()).unwrap();
+        }
+        "wav" => {
+            let mut f = lofty::iff::wav::WavFile::read_from(&mut file, Default::default()).unwrap();
+            f.set_id3v2(tag);
+            drop(file);
+            f.save_to_path(path, WriteOptions::default()).unwrap();
+        }
+        _ => {
+            let mut f =
+                lofty::iff::aiff::AiffFile::read_from(&mut file, Default::default()).unwrap();
+            f.set_id3v2(tag);
+            drop(file);
+            f.save_to_path(path, WriteOptions::default()).unwrap();
+        }
+    }
 }
