@@ -1,12 +1,13 @@
 //! Lyrics of a track: an `.lrc` file beside it with the same stem, else the file's own tags
-//! (ID3v2 `SYLT` synced frames in MP3, WAV or AIFF, or `USLT`, Vorbis `LYRICS`, MP4 `©lyr`), read when asked (a few
-//! kilobytes of text, never any audio).
+//! (ID3v2 `SYLT` synced frames in MP3, WAV or AIFF, or `USLT`, Vorbis `LYRICS`, MP4 `©lyr`),
+//! read when asked (a few kilobytes of text, never any audio).
 //!
-//! LRC is parsed as players write it: several timestamps on one line (`[00:12.00][01:40.50]Chorus`),
-//! `[offset:+/-ms]` (positive shows the lyrics earlier), LRC ID tags (`[ar:]`, `[ti:]`, ...) skipped (a
-//! bracket with a colon in plain lyrics, `[Verse 1: Someone]`, stays text),
-//! skipped, enhanced-LRC word times (`<00:12.34>`) removed from the text, a BOM and Windows line
-//! endings tolerated. Text without any timestamp is plain (unsynced) lyrics.
+//! LRC is parsed as players write it: several timestamps on one line
+//! (`[00:12.00][01:40.50]Chorus`), `[offset:+/-ms]` (positive shows the lyrics earlier), LRC ID
+//! tags (`[ar:]`, `[ti:]`, ...) skipped (a bracket with a colon in plain lyrics,
+//! `[Verse 1: Someone]`, stays text), enhanced-LRC word times (`<00:12.34>`) removed from the
+//! text, a BOM and Windows line endings tolerated. Text without any timestamp is plain
+//! (unsynced) lyrics.
 //!
 //! Not for: choosing which lyrics a client sees (there is one set per track) or HTTP shapes.
 
