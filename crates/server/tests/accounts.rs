@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 /// Routes anyone may call.
 const PUBLIC: &[(&str, &str)] = &[
     ("get", "/api/health"),
-    ("get", "/api/openapi.json"),
     ("get", "/api/auth/status"),
     ("post", "/api/auth/setup"),
     ("post", "/api/auth/login"),

@@ -149,7 +149,9 @@ pub fn router(app: App) -> Router {
     let doc = bytes::Bytes::from(doc.to_json().unwrap_or_else(|_| "{}".into()));
     api.route(
         "/api/openapi.json",
-        get(move || {
+        // Signed in, as every route but the few the sign-in page needs: the document maps the
+        // whole API for whoever reads it.
+        get(move |_: auth::Auth| {
             let doc = doc.clone();
             async move { web::openapi(doc) }
         }),
