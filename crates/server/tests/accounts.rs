@@ -394,6 +394,80 @@ async fn wrong_passwords_are_throttled_per_name_and_per_address() {
     ts.shutdown().await;
 }
 
+/// Behind a TLS proxy the cookie is `Secure`, but only when the proxy is trusted: anyone else's
+/// `X-Forwarded-Proto` is ignored. The throttle counts the client the trusted proxy names.
+#[tokio::test]
+async fn the_cookie_is_secure_behind_a_trusted_tls_proxy_only() {
+    let music = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut c = config(music.path(), data.path());
+    c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let ts = TestServer::start_with(c).await;
+    let login = |proto: &'static str, client: &'static str, password: &'static str| {
+        ts.anon
+            .post(ts.url("/api/auth/login"))
+            .header("x-forwarded-proto", proto)
+            .header("x-forwarded-for", client)
+            .json(&json!({"username": ADMIN, "password": password}))
+            .send()
+    };
+    let r = login("https", "192.0.2.7", ADMIN_PASSWORD).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(set.contains("Secure"), "{set}");
+    let r = login("http", "192.0.2.7", ADMIN_PASSWORD).await.unwrap();
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(!set.contains("Secure"), "{set}");
+    // The addresses the proxy forwards are the clients: one guessing is blocked, another not.
+    for _ in 0..10 {
+        let r = login("https", "198.51.100.1", "wrong").await.unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let r = ts
+        .anon
+        .post(ts.url("/api/auth/login"))
+        .header("x-forwarded-for", "198.51.100.1")
+        .json(&json!({"username": "nobody", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        429,
+        "the guessing address is blocked for any name"
+    );
+    let r = ts
+        .anon
+        .post(ts.url("/api/auth/login"))
+        .header("x-forwarded-for", "198.51.100.2")
+        .json(&json!({"username": "nobody", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "another client behind the proxy is not");
+    ts.shutdown().await;
+
+    // The same headers from a server that trusts no proxy change nothing.
+    let music = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let ts = TestServer::start(music.path(), data.path()).await;
+    let r = ts
+        .anon
+        .post(ts.url("/api/auth/login"))
+        .header("x-forwarded-proto", "https")
+        .json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        !set.contains("Secure"),
+        "an untrusted X-Forwarded-Proto: {set}"
+    );
+    ts.shutdown().await;
+}
+
 /// Wrong passwords sent all at once are counted as they arrive, not after each is verified:
 /// of 30 parallel guesses, at most 10 are checked; the rest get 429 without an argon2 hash.
 #[tokio::test]

@@ -153,3 +153,98 @@ where
         Ok(Client { addr, https })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use axum::Router;
+
+    /// What a route behind the cross-site check answers to `method` with `headers`.
+    async fn status(method: &str, headers: &[(&str, String)]) -> StatusCode {
+        let app = Router::new()
+            .route(
+                "/api/x",
+                get(|| async { "read" }).post(|| async { "written" }),
+            )
+            .layer(axum::middleware::from_fn(check_cross_site));
+        let mut req = Request::builder()
+            .method(method)
+            .uri("/api/x")
+            .header(header::HOST, "music.home:8765");
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        let resp = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        resp.status()
+    }
+
+    fn cookie() -> (&'static str, String) {
+        ("cookie", format!("theme=dark; {SESSION_COOKIE}=abc"))
+    }
+
+    #[tokio::test]
+    async fn writes_with_the_cookie_from_another_site_are_refused() {
+        for evidence in [
+            ("sec-fetch-site", "cross-site".to_string()),
+            ("sec-fetch-site", "same-site".to_string()),
+            ("origin", "http://evil.example".to_string()),
+            ("origin", "http://music.home:9999".to_string()),
+        ] {
+            for method in ["POST", "PUT", "DELETE"] {
+                assert_eq!(
+                    status(method, &[cookie(), evidence.clone()]).await,
+                    StatusCode::FORBIDDEN,
+                    "{method} {evidence:?}"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn same_origin_writes_reads_and_requests_without_the_cookie_pass() {
+        let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+            // The page itself.
+            (
+                "POST",
+                vec![cookie(), ("sec-fetch-site", "same-origin".into())],
+            ),
+            (
+                "POST",
+                vec![cookie(), ("origin", "http://music.home:8765".into())],
+            ),
+            // A user typing the address, or a script without a browser: no evidence either way.
+            ("POST", vec![cookie(), ("sec-fetch-site", "none".into())]),
+            ("POST", vec![cookie()]),
+            // Reads change nothing.
+            (
+                "GET",
+                vec![cookie(), ("sec-fetch-site", "cross-site".into())],
+            ),
+            // A Bearer key (no cookie): no browser attaches it on its own.
+            (
+                "POST",
+                vec![
+                    ("authorization", "Bearer k".into()),
+                    ("origin", "http://evil.example".into()),
+                ],
+            ),
+            // A cookie of another name is not the session.
+            (
+                "POST",
+                vec![
+                    ("cookie", format!("x{SESSION_COOKIE}=abc")),
+                    ("sec-fetch-site", "cross-site".into()),
+                ],
+            ),
+        ];
+        for (method, headers) in cases {
+            assert_eq!(
+                status(method, &headers).await,
+                StatusCode::OK,
+                "{method} {headers:?}"
+            );
+        }
+    }
+}
