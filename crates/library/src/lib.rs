@@ -391,6 +391,21 @@ impl Library {
         })
     }
 
+    /// Albums whose album artist is the artist (ID3 browsing: the artist's own albums, as its
+    /// `album_count` counts them), by year and title.
+    pub fn albums_of_album_artist(&self, artist_id: i64) -> Result<Vec<Album>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {ALBUM_COLUMNS} FROM albums al WHERE al.artist_id = ?1
+                 ORDER BY COALESCE(al.year, 0), al.title COLLATE NOCASE, al.id"
+            ))?;
+            let albums = stmt
+                .query_map([artist_id], album_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(albums)
+        })
+    }
+
     pub fn counts(&self) -> Result<LibraryCounts> {
         self.read(|conn| {
             let count = |table: &str| -> rusqlite::Result<u64> {

@@ -80,6 +80,33 @@ impl LibraryService {
         self.db(|l| l.artists()).await
     }
 
+    /// The artist's own albums (as album artist), by year and title.
+    pub async fn albums_of_album_artist(&self, artist: i64) -> Result<Vec<Album>> {
+        self.db(move |l| l.albums_of_album_artist(artist)).await
+    }
+
+    /// The track whose artwork stands for an artist: the artwork of its earliest album that
+    /// has one.
+    pub async fn artist_artwork_track(&self, artist: i64) -> Result<Option<i64>> {
+        Ok(self
+            .albums_of_album_artist(artist)
+            .await?
+            .iter()
+            .find_map(|a| a.artwork_track_id))
+    }
+
+    /// The track whose artwork stands for a track: its own, else its album's.
+    pub async fn track_artwork_track(&self, id: i64) -> Result<Option<i64>> {
+        let track = self.track(id).await?;
+        if track.artwork.is_some() {
+            return Ok(Some(id));
+        }
+        Ok(match track.album_id {
+            Some(a) => self.album(a).await?.album.artwork_track_id,
+            None => None,
+        })
+    }
+
     pub async fn artist(&self, id: i64) -> Result<Artist> {
         self.db(move |l| l.artist(id))
             .await?

@@ -65,6 +65,21 @@ pub struct StreamingPreferences {
     pub lossy: LossyFormat,
 }
 
+/// How many of a user's most played tracks are looked through for one artist's.
+const MOST_PLAYED_SCANNED: usize = 10_000;
+
+/// A change to a playlist by position (see [`PeopleService::edit_playlist`]).
+#[derive(Clone, Debug, Default)]
+pub struct PlaylistEdit {
+    pub name: Option<String>,
+    pub comment: Option<String>,
+    pub public: Option<bool>,
+    /// Indices into the current order.
+    pub remove: Vec<usize>,
+    /// Track ids appended after the removals.
+    pub add: Vec<i64>,
+}
+
 #[derive(Clone)]
 pub struct PeopleService {
     library: Arc<Library>,
@@ -129,6 +144,29 @@ impl PeopleService {
         self.db(move |l| l.most_played_tracks(user, limit)).await
     }
 
+    /// The user's most played tracks by an artist (as track or album artist, named in any
+    /// case), most first; every artist's for an empty name.
+    pub async fn most_played_tracks_by(
+        &self,
+        user: i64,
+        artist: &str,
+        limit: usize,
+    ) -> Result<Vec<auralis_library::Track>> {
+        let artist = artist.trim().to_lowercase();
+        let played = self.most_played_tracks(user, MOST_PLAYED_SCANNED).await?;
+        Ok(played
+            .into_iter()
+            .map(|(t, _)| t)
+            .filter(|t| {
+                artist.is_empty()
+                    || [&t.artist, &t.album_artist]
+                        .iter()
+                        .any(|a| a.as_deref().is_some_and(|a| a.to_lowercase() == artist))
+            })
+            .take(limit)
+            .collect())
+    }
+
     // -- playlists --------------------------------------------------------------------------
 
     pub async fn playlists(&self, user: i64) -> Result<Vec<Playlist>> {
@@ -160,6 +198,53 @@ impl PeopleService {
         update: PlaylistUpdate,
     ) -> Result<PlaylistDetail> {
         self.db(move |l| l.update_playlist(user, id, &update)).await
+    }
+
+    /// Edits a playlist by position, as Subsonic apps do: removes the entries at `remove`
+    /// (indices into the current order; 400 for one out of range), then appends `add`; and
+    /// changes the name, comment or public flag where given.
+    pub async fn edit_playlist(
+        &self,
+        user: i64,
+        id: i64,
+        edit: PlaylistEdit,
+    ) -> Result<PlaylistDetail> {
+        let current = self.playlist(user, id).await?;
+        if let Some(bad) = edit.remove.iter().find(|&&i| i >= current.tracks.len()) {
+            return Err(Error::bad_request(format!(
+                "index {bad} is out of range: the playlist has {} entries",
+                current.tracks.len()
+            )));
+        }
+        let track_ids = (!edit.remove.is_empty() || !edit.add.is_empty()).then(|| {
+            let mut ids: Vec<i64> = current
+                .tracks
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !edit.remove.contains(i))
+                .map(|(_, t)| t.id)
+                .collect();
+            ids.extend(&edit.add);
+            ids
+        });
+        let update = PlaylistUpdate {
+            name: edit.name,
+            comment: edit.comment,
+            public: edit.public,
+            track_ids,
+        };
+        self.update_playlist(user, id, update).await
+    }
+
+    /// The track whose artwork stands for a playlist: its first track with artwork.
+    pub async fn playlist_artwork_track(&self, user: i64, id: i64) -> Result<Option<i64>> {
+        Ok(self
+            .playlist(user, id)
+            .await?
+            .tracks
+            .iter()
+            .find(|t| t.artwork.is_some())
+            .map(|t| t.id))
     }
 
     pub async fn delete_playlist(&self, user: i64, id: i64) -> Result<()> {

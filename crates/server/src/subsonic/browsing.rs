@@ -184,7 +184,7 @@ pub async fn music_directory(ctx: &Ctx, p: &Params) -> Answer {
         }
         Id::Artist(a) => {
             let artist = ctx.app.library.artist(a).await?;
-            let albums = albums_of_artist(ctx, a).await?;
+            let albums = ctx.app.library.albums_of_album_artist(a).await?;
             Ok(Reply::one(
                 Node::new("directory")
                     .attr("id", ids::artist(a))
@@ -206,23 +206,6 @@ pub async fn music_directory(ctx: &Ctx, p: &Params) -> Answer {
         }
         _ => Err(SubsonicError::not_found("Directory not found")),
     }
-}
-
-/// The albums of an artist (as album artist or on its tracks), by year then title.
-async fn albums_of_artist(
-    ctx: &Ctx,
-    artist: i64,
-) -> Result<Vec<auralis_library::Album>, SubsonicError> {
-    let mut albums: Vec<_> = ctx
-        .app
-        .library
-        .albums()
-        .await?
-        .into_iter()
-        .filter(|a| a.artist_id == Some(artist))
-        .collect();
-    albums.sort_by_key(|a| (a.year.unwrap_or(0), a.title.to_lowercase()));
-    Ok(albums)
 }
 
 /// ID3 browsing: every album artist under its index letter.
@@ -250,7 +233,7 @@ pub async fn artist(ctx: &Ctx, p: &Params) -> Answer {
         _ => return Err(SubsonicError::not_found("Artist not found")),
     };
     let artist = ctx.app.library.artist(id).await?;
-    let albums = albums_of_artist(ctx, id).await?;
+    let albums = ctx.app.library.albums_of_album_artist(id).await?;
     let node = ctx
         .artists(std::slice::from_ref(&artist))
         .await?

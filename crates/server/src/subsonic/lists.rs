@@ -154,24 +154,13 @@ pub async fn now_playing(ctx: &Ctx, _: &Params) -> Answer {
 
 /// The caller's most played songs of an artist (all artists when `artist` is empty).
 pub async fn top_songs(ctx: &Ctx, p: &Params) -> Answer {
-    let artist = p.required("artist")?.trim().to_lowercase();
+    let artist = p.required("artist")?;
     let count = p.count("count", 50, MAX_LIST)?;
-    let played = ctx
+    let tracks = ctx
         .app
         .people
-        .most_played_tracks(ctx.user(), 10_000)
+        .most_played_tracks_by(ctx.user(), artist, count)
         .await?;
-    let tracks: Vec<_> = played
-        .into_iter()
-        .map(|(t, _)| t)
-        .filter(|t| {
-            artist.is_empty()
-                || [&t.artist, &t.album_artist]
-                    .iter()
-                    .any(|a| a.as_deref().is_some_and(|a| a.to_lowercase() == artist))
-        })
-        .take(count)
-        .collect();
     Ok(Reply::one(
         Node::new("topSongs").list("song", ctx.songs("song", &tracks).await?),
     ))

@@ -101,40 +101,12 @@ fn content_disposition(name: &str) -> String {
 
 /// The track whose artwork stands for an id of any kind.
 async fn artwork_track(ctx: &Ctx, id: Id) -> Result<Option<i64>, SubsonicError> {
+    let app = &ctx.app;
     Ok(match id {
-        Id::Track(t) => {
-            let track = ctx.app.library.track(t).await?;
-            if track.artwork.is_some() {
-                Some(t)
-            } else {
-                match track.album_id {
-                    Some(a) => ctx.app.library.album(a).await?.album.artwork_track_id,
-                    None => None,
-                }
-            }
-        }
-        Id::Album(a) => ctx.app.library.album(a).await?.album.artwork_track_id,
-        Id::Artist(a) => {
-            let mut albums: Vec<_> = ctx
-                .app
-                .library
-                .albums()
-                .await?
-                .into_iter()
-                .filter(|al| al.artist_id == Some(a) && al.artwork_track_id.is_some())
-                .collect();
-            albums.sort_by_key(|al| (al.year.unwrap_or(0), al.id));
-            albums.first().and_then(|al| al.artwork_track_id)
-        }
-        Id::Playlist(p) => ctx
-            .app
-            .people
-            .playlist(ctx.user(), p)
-            .await?
-            .tracks
-            .iter()
-            .find(|t| t.artwork.is_some())
-            .map(|t| t.id),
+        Id::Track(t) => app.library.track_artwork_track(t).await?,
+        Id::Album(a) => app.library.album(a).await?.album.artwork_track_id,
+        Id::Artist(a) => app.library.artist_artwork_track(a).await?,
+        Id::Playlist(p) => app.people.playlist_artwork_track(ctx.user(), p).await?,
         Id::Dir(_) => None,
     })
 }

@@ -9,6 +9,7 @@ use super::ids::{self, Id};
 use super::response::{Attr, Node};
 use super::stream::app_listener;
 use super::{model, Answer, Ctx, Params, Reply, SubsonicError};
+use crate::app::people::PlaylistEdit;
 use crate::app::ListenerRef;
 
 /// Stars (or unstars) every `id`, `albumId` and `artistId` given.
@@ -182,44 +183,23 @@ pub async fn create_playlist(ctx: &Ctx, p: &Params) -> Answer {
 /// Renames, comments, publishes, removes songs by index and appends songs.
 pub async fn update_playlist(ctx: &Ctx, p: &Params) -> Answer {
     let id = playlist_id(p, "playlistId")?;
-    let current = ctx.app.people.playlist(ctx.user(), id).await?;
-    let remove: Vec<usize> = p
+    let remove = p
         .all("songIndexToRemove")
         .into_iter()
         .map(|i| {
-            i.trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|&i| i < current.tracks.len())
-                .ok_or_else(|| {
-                    SubsonicError::new(0, format!("songIndexToRemove {i} is out of range"))
-                })
+            i.trim().parse::<usize>().map_err(|_| {
+                SubsonicError::new(0, format!("songIndexToRemove {i} is not an index"))
+            })
         })
         .collect::<Result<_, _>>()?;
-    let add = song_ids(p, "songIdToAdd")?;
-    let track_ids = if remove.is_empty() && add.is_empty() {
-        None
-    } else {
-        let mut ids: Vec<i64> = current
-            .tracks
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !remove.contains(i))
-            .map(|(_, t)| t.id)
-            .collect();
-        ids.extend(add);
-        Some(ids)
-    };
-    let update = PlaylistUpdate {
+    let edit = PlaylistEdit {
         name: p.get("name").map(str::to_string),
         comment: p.get("comment").map(str::to_string),
         public: p.bool("public"),
-        track_ids,
+        remove,
+        add: song_ids(p, "songIdToAdd")?,
     };
-    ctx.app
-        .people
-        .update_playlist(ctx.user(), id, update)
-        .await?;
+    ctx.app.people.edit_playlist(ctx.user(), id, edit).await?;
     Ok(Reply::empty())
 }
 
