@@ -17,7 +17,7 @@ use crate::{
 /// Orders of album lists.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AlbumOrder {
-    /// Most recently added first.
+    /// Most recently added first (by the album's oldest file's modification time).
     Newest,
     /// By title.
     ByName,
@@ -89,7 +89,13 @@ impl Library {
         let (limit, offset) = limit_offset(limit, offset);
         let mut values: Vec<Value> = Vec::new();
         let (filter, order_by) = match order {
-            AlbumOrder::Newest => ("", "al.id DESC".to_string()),
+            // Added = its oldest file's modification time (the `created_at` albums report); ids
+            // follow the scan's key order, not time.
+            AlbumOrder::Newest => (
+                "",
+                "(SELECT MIN(mtime_ns) FROM tracks WHERE album_id = al.id) DESC, al.id DESC"
+                    .to_string(),
+            ),
             AlbumOrder::ByName => ("", "al.title COLLATE NOCASE, al.id".to_string()),
             AlbumOrder::ByArtist => (
                 "",

@@ -177,6 +177,11 @@ fn a_start_offset_through_chunks() {
     t.finish(&mut out).unwrap();
     let (decoded, _) = decode(&out, "mp3");
     assert_eq!(decoded.len() as u64, total);
+    // It starts at that very sample: LAME's delay trimmed, the skip inside the chunk exact.
+    let input = chunk_truth(&chunks);
+    let (lag, c) = best_lag(&input, offset, &decoded, 48_000, 960);
+    eprintln!("mp3 from {offset}: lag {lag:.3}, correlation {c:.4}");
+    assert!(lag.abs() < 0.1 && c > 0.95, "lag {lag}, correlation {c}");
 }
 
 #[test]

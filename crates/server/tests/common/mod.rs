@@ -67,6 +67,42 @@ pub fn tagged_flac(fixture_name: &str, dest: &Path, tags: Tags) {
     tag.save_to_path(dest, WriteOptions::default()).unwrap();
 }
 
+/// Edits an audio file's primary tag in place (one of the file's usual kind is created when it
+/// has none): years, genres, ReplayGain, pictures — whatever `edit` sets.
+pub fn retag(path: &Path, edit: impl FnOnce(&mut Tag)) {
+    let mut file = lofty::read_from_path(path).unwrap();
+    if file.primary_tag().is_none() {
+        let kind = file.primary_tag_type();
+        file.insert_tag(Tag::new(kind));
+    }
+    edit(file.primary_tag_mut().unwrap());
+    file.save_to_path(path, WriteOptions::default()).unwrap();
+}
+
+/// Sets a file's modification time to `secs` after the Unix epoch: the scanner takes an
+/// album's earliest track mtime as when it was added (Subsonic's `created`). Call it after
+/// the last write to the file.
+pub fn set_mtime(path: &Path, secs: u64) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+        .unwrap();
+}
+
+/// An opaque `w`x`h` PNG (a gradient, so a scaled copy is a real picture).
+pub fn gradient_png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x * 255 / w.max(1)) as u8, (y * 255 / h.max(1)) as u8, 90])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
 /// Writes a 16-bit stereo WAV of `seconds` of a two-tone signal.
 pub fn synthetic_wav(dest: &Path, rate: u32, seconds: f64, freq: f64) {
     std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
