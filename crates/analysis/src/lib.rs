@@ -21,6 +21,7 @@
 
 pub mod meter;
 mod spectrum;
+pub mod waveform;
 
 use serde::{Deserialize, Serialize};
 use std::ops::Range;

@@ -42,7 +42,7 @@
 //! Not for: choosing what to render or when (the cache's worker does that), HTTP, SQL.
 
 mod bounded;
-pub mod waveform;
+pub use auralis_analysis::waveform;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -366,15 +366,31 @@ impl Engine {
             return Ok(());
         }
         let info = self.track_info(id)?;
-        if need_profile {
-            let full = TrackAudio::open_with_timeline(&info.file.path, info.timeline)
-                .and_then(|mut a| a.full_profile())
-                .map_err(|e| self.undecodable(id, &info.file, e))?;
-            self.store_full(id, full)?;
-        }
-        if need_waveform {
-            let peaks = self.waveform(&info)?;
-            self.store.save_waveform(id, &peaks)?;
+        let open = || {
+            TrackAudio::open_with_timeline(&info.file.path, info.timeline)
+                .map_err(|e| self.undecodable(id, &info.file, e))
+        };
+        match (need_profile, need_waveform) {
+            // One decode feeds both (the usual case: a track new to the library).
+            (true, true) => {
+                let (full, peaks) = open()?
+                    .full_profile_and_waveform()
+                    .map_err(|e| self.undecodable(id, &info.file, e))?;
+                self.store_full(id, full)?;
+                self.store.save_waveform(id, &peaks)?;
+            }
+            (true, false) => {
+                let full = open()?
+                    .full_profile()
+                    .map_err(|e| self.undecodable(id, &info.file, e))?;
+                self.store_full(id, full)?;
+            }
+            // Analysed before waveforms were kept.
+            (false, true) => {
+                let peaks = self.waveform(&info)?;
+                self.store.save_waveform(id, &peaks)?;
+            }
+            (false, false) => {}
         }
         Ok(())
     }

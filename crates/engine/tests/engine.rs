@@ -190,6 +190,10 @@ fn a_full_profile_replaces_the_fast_one_under_a_new_key() {
         .unwrap();
     let peak = all.iter().flatten().fold(0f32, |m, s| m.max(s.abs()));
     assert_eq!(*peaks.iter().max().unwrap(), (peak * 255.0).ceil() as u8);
+    // Built in the analysis's one decode pass, it is exactly the waveform of the whole track.
+    let mut whole = auralis_engine::waveform::WaveformBuilder::new(all.len() as u64);
+    whole.push(&all);
+    assert_eq!(peaks, whole.finish());
 }
 
 /// An 80 s track (two fixture passages, twice) written as a 16-bit WAV under `root`: long

@@ -23,6 +23,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Arc;
 
+use auralis_analysis::waveform::WaveformBuilder;
 use auralis_analysis::{fast_excerpts, Analyzer, Profile};
 use auralis_master::{calibrate, ChainMeter, MeasuredSegment, Plan, Preset, TrackChainMeter};
 use auralis_source::Source;
@@ -37,11 +38,13 @@ pub const FAST_CALIBRATION_WARMUP_SECONDS: f64 = 1.0;
 enum Job {
     Analyse(Box<Analyzer>),
     Measure(Preset, Box<TrackChainMeter>),
+    Waveform(Box<WaveformBuilder>),
 }
 
 enum JobResult {
     Profile(Profile),
     Measured(Preset, Vec<MeasuredSegment>),
+    Waveform(Vec<u8>),
 }
 
 impl Job {
@@ -49,6 +52,7 @@ impl Job {
         match self {
             Job::Analyse(_) => 1,
             Job::Measure(..) => 2,
+            Job::Waveform(_) => 0,
         }
     }
 
@@ -56,6 +60,7 @@ impl Job {
         match self {
             Job::Analyse(a) => a.push(frames),
             Job::Measure(_, m) => m.push(frames),
+            Job::Waveform(w) => w.push(frames),
         }
     }
 
@@ -63,6 +68,7 @@ impl Job {
         match self {
             Job::Analyse(a) => JobResult::Profile(a.finish()),
             Job::Measure(p, m) => JobResult::Measured(p, m.finish()),
+            Job::Waveform(w) => JobResult::Waveform(w.finish()),
         }
     }
 }
@@ -75,8 +81,36 @@ pub fn analyse_source(
     source: &mut Source,
     presets: &[Preset],
     threads: usize,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(u64, u64),
 ) -> Result<Profile, RenderError> {
+    analyse(path, source, presets, threads, false, progress).map(|(profile, _)| profile)
+}
+
+/// [`analyse_source`] that also builds the track's waveform (see
+/// `auralis_analysis::waveform`) from the same decode pass.
+pub fn analyse_source_with_waveform(
+    path: &Path,
+    source: &mut Source,
+    presets: &[Preset],
+    threads: usize,
+    progress: impl FnMut(u64, u64),
+) -> Result<(Profile, Vec<u8>), RenderError> {
+    let (profile, waveform) = analyse(path, source, presets, threads, true, progress)?;
+    let waveform = waveform.ok_or_else(|| RenderError::Other {
+        path: path.to_path_buf(),
+        detail: "the waveform was not built".into(),
+    })?;
+    Ok((profile, waveform))
+}
+
+fn analyse(
+    path: &Path,
+    source: &mut Source,
+    presets: &[Preset],
+    threads: usize,
+    with_waveform: bool,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<(Profile, Option<Vec<u8>>), RenderError> {
     let info = source.info().clone();
     let (total, rate) = (info.frames, info.rate);
     let fast = auralis_analysis::fast_profile(total, rate, |r| source.read(r))?;
@@ -93,13 +127,18 @@ pub fn analyse_source(
             Box::new(TrackChainMeter::new(plan, total)),
         ));
     }
+    if with_waveform {
+        jobs.push(Job::Waveform(Box::new(WaveformBuilder::new(total))));
+    }
     let results = run_jobs(path, source, jobs, threads, &mut progress)?;
     let mut profile = fast;
     let mut measured = Vec::new();
+    let mut waveform = None;
     for r in results {
         match r {
             JobResult::Profile(p) => profile = p,
             JobResult::Measured(p, m) => measured.push((p, m)),
+            JobResult::Waveform(w) => waveform = Some(w),
         }
     }
     profile.frames = total;
@@ -113,7 +152,7 @@ pub fn analyse_source(
             profile.set_calibration(c);
         }
     }
-    Ok(profile)
+    Ok((profile, waveform))
 }
 
 /// Decodes `source` from start to end once, feeding every job (spread over `threads` worker

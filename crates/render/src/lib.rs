@@ -30,7 +30,7 @@ use auralis_master::{master_range, Plan};
 use auralis_source::{Source, SourceError, SourceInfo};
 use auralis_timeline::{Timeline, DEFAULT_CHUNK_SECONDS};
 
-pub use analyse::{analyse_source, calibrate_fast};
+pub use analyse::{analyse_source, analyse_source_with_waveform, calibrate_fast};
 pub use auralis_core::{Preset, Variant};
 pub use master_file::{
     analyse_file, master_file, master_file_with_plan, master_parallel, LoudnessSummary,
@@ -204,6 +204,18 @@ impl TrackAudio {
         progress: impl FnMut(u64, u64),
     ) -> Result<Profile, RenderError> {
         analyse::analyse_source(&self.path, &mut self.source, presets, 2, progress)
+    }
+
+    /// [`TrackAudio::full_profile`] and the track's waveform (see `auralis_analysis::waveform`)
+    /// from the same single decode.
+    pub fn full_profile_and_waveform(&mut self) -> Result<(Profile, Vec<u8>), RenderError> {
+        analyse::analyse_source_with_waveform(
+            &self.path,
+            &mut self.source,
+            &Preset::ALL,
+            2,
+            |_, _| {},
+        )
     }
 
     /// Calibrates a fast profile on its own excerpts for `presets` (see
