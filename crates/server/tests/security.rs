@@ -247,7 +247,7 @@ async fn stalled_connections_and_event_streams_do_not_starve_the_api_and_are_clo
         more.push(r);
         assert!(more.len() <= 100, "no cap on event streams");
     };
-    assert!(refused.headers().contains_key("retry-after"));
+    assert!(retry_after(&refused) >= 1);
     // Every stalled connection is closed by the server (EOF), within a minute.
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut open = 0;

@@ -178,12 +178,8 @@ async fn waiting_requests_are_capped_and_a_gone_client_is_never_rendered() {
     // One more from the same listener is refused: 503, a JSON error and Retry-After.
     let over = ts.get(&chunk_path(track, 24, "gone")).await;
     assert_eq!(over.status(), 503);
-    let retry_after: u64 = over.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(retry_after >= 1);
+    let wait = retry_after(&over);
+    assert!(wait >= 1);
     let body: Value = over.json().await.unwrap();
     assert_eq!(body["error"], "busy", "{body}");
     assert!(!body["message"].as_str().unwrap_or("").is_empty(), "{body}");

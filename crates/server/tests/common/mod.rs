@@ -279,6 +279,19 @@ pub async fn sign_in(base: &str, name: &str, password: &str) -> reqwest::Client 
     client_with_cookie(&sign_in_cookie(base, name, password).await)
 }
 
+/// The seconds of an answer's `Retry-After` header (which must be there, as a number).
+pub fn retry_after(resp: &reqwest::Response) -> u64 {
+    let value = resp
+        .headers()
+        .get("retry-after")
+        .expect("no Retry-After header");
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("Retry-After is not a number of seconds: {value:?}"))
+}
+
 impl TestServer {
     /// Starts a server over `music`/`data` and waits (bounded) for its start-up scan to end.
     pub async fn start(music: &Path, data: &Path) -> TestServer {
