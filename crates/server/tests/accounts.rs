@@ -261,20 +261,13 @@ async fn enhancement_is_per_user_and_its_events_stay_private() {
     let ts = TestServer::start(music.path(), data.path()).await;
     let bob = ts.add_user("bob", "bob's password", false).await;
     let mut admin_events = Events::open(&ts).await;
-    let r = bob
-        .post(ts.url("/api/enhancement/preset"))
-        .json(&json!({"preset": "warm"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = bob
-        .post(ts.url("/api/enhancement/toggle"))
-        .json(&json!({"enabled": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    for (path, body) in [
+        ("/api/enhancement/preset", json!({"preset": "warm"})),
+        ("/api/enhancement/toggle", json!({"enabled": false})),
+    ] {
+        let r = post_json_as(&bob, &ts.url(path), body).await;
+        assert_eq!(r.status(), 200, "{path}");
+    }
     let bobs: Value = get_json_as(&bob, &ts.url("/api/enhancement")).await;
     assert_eq!(
         bobs,

@@ -148,12 +148,12 @@ async fn users_start_from_the_state_before_accounts() {
     let url = ts.url("/api/enhancement");
     assert_eq!(get_json_as(&bob, &url).await, inherited);
 
-    let r = bob
-        .post(ts.url("/api/enhancement/preset"))
-        .json(&json!({"preset": "warm"}))
-        .send()
-        .await
-        .unwrap();
+    let r = post_json_as(
+        &bob,
+        &ts.url("/api/enhancement/preset"),
+        json!({"preset": "warm"}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     assert_eq!(get_json_as(&bob, &url).await["preset"], "warm");
     assert_eq!(ts.get_json("/api/enhancement").await, inherited);

@@ -321,12 +321,8 @@ async fn slow_api_calls_time_out_and_idle_connections_close_but_event_streams_li
 
     // The event stream opened before that call outlived the request timeout.
     let r = ts
-        .client
-        .post(ts.url("/api/enhancement/toggle"))
-        .json(&json!({"enabled": false}))
-        .send()
-        .await
-        .unwrap();
+        .post_json("/api/enhancement/toggle", json!({"enabled": false}))
+        .await;
     assert_eq!(r.status(), 200);
     let event = events.until("enhancement", |v| v["enabled"] == false).await;
     assert!(

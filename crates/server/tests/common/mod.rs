@@ -263,6 +263,11 @@ pub async fn get_json_as(client: &reqwest::Client, url: &str) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
 }
 
+/// POSTs `body` as JSON with `client`'s credentials; the response.
+pub async fn post_json_as(client: &reqwest::Client, url: &str, body: Value) -> reqwest::Response {
+    client.post(url).json(&body).send().await.unwrap()
+}
+
 pub async fn sign_in_cookie(base: &str, name: &str, password: &str) -> String {
     let resp = reqwest::Client::new()
         .post(format!("{base}/api/auth/login"))
@@ -375,12 +380,7 @@ impl TestServer {
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        post_json_as(&self.client, &self.url(path), body).await
     }
 
     /// Polls the scan status until the scanner is idle (analysis included), within DEADLINE.
