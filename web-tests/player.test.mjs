@@ -280,4 +280,27 @@ describe('player audio (real server, headless chromium)', { timeout: 240_000 }, 
     assert.ok(png.length > 10_000, 'the screenshot holds a rendered page');
     assert.deepEqual(h.errors.filter((e) => !/favicon/.test(e)), []);
   });
+
+  it('the seek bar shows the cached part growing chunk by chunk once the cache is cleared', async () => {
+    await playAlbum(page, 'First Movement');
+    const r = await page.evaluate(async () => {
+      const bar = document.querySelector('#seek');
+      const total = T.engine().cur.meta.total_chunks;
+      // Every value the bar shows, in order: each mutation's old value, then the last one.
+      const shown = [];
+      const mo = new MutationObserver((records) => { for (const m of records) shown.push(Number(m.oldValue)); });
+      mo.observe(bar, { attributes: true, attributeFilter: ['data-cached-chunks'], attributeOldValue: true });
+      const del = await fetch('/api/cache', { method: 'DELETE' });
+      await T.waitFor(() => shown.includes(0) && Number(bar.dataset.cachedChunks) === total, 90_000,
+        'the bar to show the cache cleared, then the whole track cached again');
+      mo.disconnect();
+      shown.push(Number(bar.dataset.cachedChunks));
+      return { del: del.status, total, shown };
+    });
+    assert.equal(r.del, 204);
+    const after = r.shown.slice(r.shown.lastIndexOf(0));
+    assert.ok(after.some((n) => n > 0 && n < r.total), `the bar jumped from empty to full: ${r.shown}`);
+    assert.ok(after.every((n, i) => i === 0 || n >= after[i - 1]), `the cached part shrank while it was rebuilt: ${r.shown}`);
+    assert.equal(after.at(-1), r.total);
+  });
 });

@@ -2,9 +2,16 @@
 // tap on engine.output, every 128-frame block stamped with its context frame) and compares it
 // sample by sample with references decoded from the server's own chunks.
 window.T = (() => {
+  // Each block is stamped with its context frame. Now and then (a late render on a loaded
+  // machine) Chromium hands process() the previous quantum's currentFrame again: seen as two
+  // blocks with one stamp and the next stamp 256 frames on, the audio all there. A stamp that
+  // does not move forward is the block after the last one; a stamp that jumps ahead is still a
+  // hole.
   const WORKLET = `registerProcessor('auralis-rec', class extends AudioWorkletProcessor {
     process(inputs) { const c = inputs[0] && inputs[0][0];
-      this.port.postMessage({ f: currentFrame, d: c ? c.slice() : new Float32Array(128) }); return true; } });`;
+      const f = this.last === undefined ? currentFrame : Math.max(currentFrame, this.last + 128);
+      this.last = f;
+      this.port.postMessage({ f, d: c ? c.slice() : new Float32Array(128) }); return true; } });`;
   const engine = () => window.auralis.engine;
   let tapped = null; // { ctx, rec }
   let blocks = [];
