@@ -11,41 +11,28 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use serde_json::json;
 
 mod support;
 use support::*;
 
+/// Load on a release server: sign-in, small JSON and chunks with many clients, and requests
+/// among stalled connections and event streams.
+#[derive(clap::Parser)]
 struct Args {
+    /// The server binary.
+    #[arg(long, default_value = "target/release/auralis")]
     bin: PathBuf,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 50)]
     clients: usize,
+    /// Seconds of each load phase.
+    #[arg(long, default_value_t = 10.0)]
     seconds: f64,
+    /// Length of the generated tracks, in seconds.
+    #[arg(long, default_value_t = 180.0)]
     synthetic_seconds: f64,
-}
-
-fn parse_args() -> Args {
-    let mut a = Args {
-        bin: PathBuf::from("target/release/auralis"),
-        clients: 50,
-        seconds: 10.0,
-        synthetic_seconds: 180.0,
-    };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < argv.len() {
-        let v = argv.get(i + 1).cloned().unwrap_or_default();
-        match argv[i].as_str() {
-            "--bin" => a.bin = PathBuf::from(v),
-            "--clients" => a.clients = v.parse().expect("--clients N"),
-            "--seconds" => a.seconds = v.parse().expect("--seconds S"),
-            "--synthetic-seconds" => {
-                a.synthetic_seconds = v.parse().expect("--synthetic-seconds S")
-            }
-            other => panic!("unknown option {other}"),
-        }
-        i += 2;
-    }
-    a
 }
 
 /// `clients` tasks, each with its own keep-alive connection (signed in with `cookie`),
@@ -89,7 +76,7 @@ async fn load(
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let args = parse_args();
+    let args = Args::parse();
     let bin = args.bin.canonicalize().expect("--bin: no such binary");
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
     let tmp = tempfile::tempdir().unwrap();

@@ -20,7 +20,7 @@
 //! `target/release/examples/soak --bin target/release/auralis --listeners 8 --minutes 5`.
 //! Options: `--listeners N` (8), `--minutes M` (5), `--track-minutes T` (5), `--tracks K` (12),
 //! `--switch-after S` (30), `--seek-every S` (45), `--preset-every S` (60), `--rescan-every S`
-//! (60), `--seed X` (1).
+//! (60), `--seed X` (1); `--help` describes them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use auralis_encode::{BitDepth, FlacWriter};
 use auralis_source::Source;
+use clap::Parser;
 use serde_json::{json, Value};
 
 mod support;
@@ -40,51 +41,39 @@ const PRESETS: [&str; 5] = ["adaptive", "warm", "bright", "punchy", "gentle"];
 /// How long after a preset change a processed chunk counts as [`Kind::AfterPreset`].
 const AFTER_PRESET: Duration = Duration::from_secs(3);
 
+/// Many listeners on a release server for minutes (see the module docs).
+#[derive(clap::Parser)]
 struct Args {
+    /// The server binary.
+    #[arg(long, default_value = "target/release/auralis")]
     bin: PathBuf,
+    /// Simulated players.
+    #[arg(long, default_value_t = 8)]
     listeners: usize,
+    /// Length of the run.
+    #[arg(long, default_value_t = 5.0)]
     minutes: f64,
+    /// Length of each generated track.
+    #[arg(long, default_value_t = 5.0)]
     track_minutes: f64,
+    /// Generated tracks.
+    #[arg(long, default_value_t = 12)]
     tracks: usize,
+    /// Seconds on a track before the next (each listener 0.67-1.33 times this).
+    #[arg(long, default_value_t = 30.0)]
     switch_after: f64,
+    /// Seconds between seeks.
+    #[arg(long, default_value_t = 45.0)]
     seek_every: f64,
+    /// Seconds between preset changes.
+    #[arg(long, default_value_t = 60.0)]
     preset_every: f64,
+    /// Seconds between rescans.
+    #[arg(long, default_value_t = 60.0)]
     rescan_every: f64,
+    /// Seed of the listeners' random choices.
+    #[arg(long, default_value_t = 1)]
     seed: u64,
-}
-
-fn parse_args() -> Args {
-    let mut a = Args {
-        bin: PathBuf::from("target/release/auralis"),
-        listeners: 8,
-        minutes: 5.0,
-        track_minutes: 5.0,
-        tracks: 12,
-        switch_after: 30.0,
-        seek_every: 45.0,
-        preset_every: 60.0,
-        rescan_every: 60.0,
-        seed: 1,
-    };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    for pair in argv.chunks(2) {
-        let v = pair.get(1).cloned().unwrap_or_default();
-        let num = |name: &str| -> f64 { v.parse().unwrap_or_else(|_| panic!("{name} NUMBER")) };
-        match pair[0].as_str() {
-            "--bin" => a.bin = PathBuf::from(&v),
-            "--listeners" => a.listeners = num("--listeners") as usize,
-            "--minutes" => a.minutes = num("--minutes"),
-            "--track-minutes" => a.track_minutes = num("--track-minutes"),
-            "--tracks" => a.tracks = num("--tracks") as usize,
-            "--switch-after" => a.switch_after = num("--switch-after"),
-            "--seek-every" => a.seek_every = num("--seek-every"),
-            "--preset-every" => a.preset_every = num("--preset-every"),
-            "--rescan-every" => a.rescan_every = num("--rescan-every"),
-            "--seed" => a.seed = num("--seed") as u64,
-            other => panic!("unknown option {other}"),
-        }
-    }
-    a
 }
 
 /// A small deterministic generator (xorshift64*), so runs are repeatable.
@@ -384,7 +373,7 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let args = Arc::new(parse_args());
+    let args = Arc::new(Args::parse());
     let bin = args.bin.canonicalize().expect("--bin: no such binary");
     let tmp = tempfile::tempdir().unwrap();
     let music = tmp.path().join("music");

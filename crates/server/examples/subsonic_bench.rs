@@ -11,40 +11,28 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use futures::StreamExt;
 use serde_json::Value;
 
 mod support;
 use support::*;
 
+/// Subsonic `stream` through a release server: first bytes, whole streams, concurrent streams.
+#[derive(clap::Parser)]
 struct Args {
+    /// The server binary.
+    #[arg(long, default_value = "target/release/auralis")]
     bin: PathBuf,
+    /// Repetitions of each first-byte measurement.
+    #[arg(long, default_value_t = 5)]
     reps: usize,
+    /// Concurrent streams in the memory phase.
+    #[arg(long, default_value_t = 10)]
     streams: usize,
+    /// Length of the generated tracks, in seconds.
+    #[arg(long, default_value_t = 210.0)]
     seconds: f64,
-}
-
-fn parse_args() -> Args {
-    let mut a = Args {
-        bin: PathBuf::from("target/release/auralis"),
-        reps: 5,
-        streams: 10,
-        seconds: 210.0,
-    };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < argv.len() {
-        let v = argv.get(i + 1).cloned().unwrap_or_default();
-        match argv[i].as_str() {
-            "--bin" => a.bin = PathBuf::from(v),
-            "--reps" => a.reps = v.parse().expect("--reps N"),
-            "--streams" => a.streams = v.parse().expect("--streams N"),
-            "--seconds" => a.seconds = v.parse().expect("--seconds S"),
-            other => panic!("unknown option {other}"),
-        }
-        i += 2;
-    }
-    a
 }
 
 /// The Subsonic credentials of the benchmark's admin (see `admin_cookie`).
@@ -124,7 +112,7 @@ const FORMATS: [(&str, &str); 3] = [
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let args = parse_args();
+    let args = Args::parse();
     let bin = args.bin.canonicalize().expect("--bin: no such binary");
     let tmp = tempfile::tempdir().unwrap();
     let (music, data) = (tmp.path().join("music"), tmp.path().join("data"));
