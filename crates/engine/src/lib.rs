@@ -387,30 +387,14 @@ impl Engine {
             }
             // Analysed before waveforms were kept.
             (false, true) => {
-                let peaks = self.waveform(&info)?;
+                let peaks = open()?
+                    .waveform()
+                    .map_err(|e| self.undecodable(id, &info.file, e))?;
                 self.store.save_waveform(id, &peaks)?;
             }
             (false, false) => {}
         }
         Ok(())
-    }
-
-    /// The track's waveform, read from start to end in bounded blocks.
-    fn waveform(&self, info: &TrackInfo) -> Result<Vec<u8>, RenderError> {
-        let mut audio = TrackAudio::open_with_timeline(&info.file.path, info.timeline)
-            .map_err(|e| self.undecodable(info.id, &info.file, e))?;
-        let total = info.timeline.total_samples();
-        let mut builder = waveform::WaveformBuilder::new(total);
-        let mut pos = 0;
-        while pos < total {
-            let end = (pos + auralis_render::READ_BLOCK).min(total);
-            let block = audio
-                .read(pos..end)
-                .map_err(|e| self.undecodable(info.id, &info.file, e))?;
-            builder.push(&block);
-            pos = end;
-        }
-        Ok(builder.finish())
     }
 
     /// Stores `candidate` unless a profile is stored; remembers and returns the stored one.

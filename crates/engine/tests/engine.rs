@@ -194,6 +194,12 @@ fn a_full_profile_replaces_the_fast_one_under_a_new_key() {
     let mut whole = auralis_engine::waveform::WaveformBuilder::new(all.len() as u64);
     whole.push(&all);
     assert_eq!(peaks, whole.finish());
+    // A track analysed before waveforms were kept gets the same waveform from a pass of its
+    // own, and keeps its profile.
+    store.waveforms.lock().remove(&TrackId(1));
+    engine.analyse_full(TrackId(1)).unwrap();
+    assert_eq!(store.waveforms.lock().get(&TrackId(1)), Some(&peaks));
+    assert_eq!(store.profiles.lock().get(&TrackId(1)).unwrap(), &full);
 }
 
 /// An 80 s track (two fixture passages, twice) written as a 16-bit WAV under `root`: long

@@ -96,11 +96,28 @@ pub fn analyse_source_with_waveform(
     progress: impl FnMut(u64, u64),
 ) -> Result<(Profile, Vec<u8>), RenderError> {
     let (profile, waveform) = analyse(path, source, presets, threads, true, progress)?;
-    let waveform = waveform.ok_or_else(|| RenderError::Other {
+    Ok((profile, built(path, waveform)?))
+}
+
+/// The waveform of `source` alone, read from its start to its end (a track whose profile was
+/// stored before waveforms were kept).
+pub fn waveform_of(path: &Path, source: &mut Source) -> Result<Vec<u8>, RenderError> {
+    let job = Job::Waveform(Box::new(WaveformBuilder::new(source.info().frames)));
+    let waveform = run_jobs(path, source, vec![job], 1, &mut |_, _| {})?
+        .into_iter()
+        .find_map(|r| match r {
+            JobResult::Waveform(w) => Some(w),
+            _ => None,
+        });
+    built(path, waveform)
+}
+
+/// The waveform a run was asked for (its job always gives one).
+fn built(path: &Path, waveform: Option<Vec<u8>>) -> Result<Vec<u8>, RenderError> {
+    waveform.ok_or_else(|| RenderError::Other {
         path: path.to_path_buf(),
         detail: "the waveform was not built".into(),
-    })?;
-    Ok((profile, waveform))
+    })
 }
 
 fn analyse(

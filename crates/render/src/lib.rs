@@ -30,7 +30,7 @@ use auralis_master::{master_range, Plan};
 use auralis_source::{Source, SourceError, SourceInfo};
 use auralis_timeline::{Timeline, DEFAULT_CHUNK_SECONDS};
 
-pub use analyse::{analyse_source, analyse_source_with_waveform, calibrate_fast};
+pub use analyse::{analyse_source, analyse_source_with_waveform, calibrate_fast, waveform_of};
 pub use auralis_core::{Preset, Variant};
 pub use master_file::{
     analyse_file, master_file, master_file_with_plan, master_parallel, LoudnessSummary,
@@ -216,6 +216,11 @@ impl TrackAudio {
             2,
             |_, _| {},
         )
+    }
+
+    /// The track's waveform alone (see `auralis_analysis::waveform`), in one decode.
+    pub fn waveform(&mut self) -> Result<Vec<u8>, RenderError> {
+        analyse::waveform_of(&self.path, &mut self.source)
     }
 
     /// Calibrates a fast profile on its own excerpts for `presets` (see
