@@ -14,8 +14,8 @@ use crate::app::Error;
 #[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ErrorBody {
     /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `undecodable`,
-    /// `too_many_requests`, `busy`, `unsupported_media_type`, `too_large`, `misdirected`, `cross_site` or
-    /// `internal`.
+    /// `too_many_requests`, `busy`, `unsupported_media_type`, `too_large`, `misdirected`,
+    /// `cross_site` or `internal`.
     pub error: String,
     /// A human sentence.
     pub message: String,
@@ -100,9 +100,7 @@ impl From<axum::extract::rejection::JsonRejection> for Error {
             J::MissingJsonContentType(_) => Error::UnsupportedMediaType(
                 "a JSON body needs the header Content-Type: application/json".into(),
             ),
-            J::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Error::TooLarge(format!("the body is too large: {}", b.body_text()))
-            }
+            J::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => Error::from(b),
             other => Error::BadRequest(format!("invalid JSON body: {}", other.body_text())),
         }
     }
